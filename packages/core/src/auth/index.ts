@@ -1,0 +1,5 @@
+export * from './principal.js';
+export * from './password-hash.js';
+export * from './authenticator.js';
+export * from './tokens.js';
+export * from './authorizer.js';

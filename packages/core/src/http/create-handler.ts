@@ -1,0 +1,189 @@
+import type { Principal } from '../auth/principal.js';
+import type { FileOwner } from '../metadata/metadata-store.js';
+import { checkFilePath } from '../reference/file-path.js';
+import {
+  checkPackageId,
+  checkRevision,
+  recipeRefFromSegments,
+  type PackageRef,
+  type PackageRevisionRef,
+  type RecipeRef,
+  type RecipeRevisionRef,
+} from '../reference/references.js';
+import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.js';
+import type { Operation } from '../routes/conan-routes.js';
+import { CAPABILITIES, type ConanService } from '../service/conan-service.js';
+import { ConanError } from '../service/errors.js';
+import { errorResponse } from './error-status.js';
+import { parseRange } from './range.js';
+import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
+import { empty, json, revisionJson, text } from './responses.js';
+
+/** A WHATWG fetch handler: the shape every host (node:http, Express, Fastify, Bun, Deno...) can call. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** Options of {@link createConanHandler}. */
+export interface ConanHandlerOptions {
+  /**
+   * Path prefix the API is mounted under (e.g. `/conan`). When omitted, the
+   * API starts at the first `/v1/` or `/v2/` segment of the path.
+   */
+  basePath?: string;
+  /** Called with unexpected errors (those answered with 500) and backend outages (503). */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+/** Anything that carries a service: a registry, or the service itself. */
+export interface HasService {
+  readonly service: ConanService;
+}
+
+interface Context {
+  request: Request;
+  url: URL;
+  params: Record<string, string>;
+  principal: Principal | undefined;
+}
+
+/**
+ * Creates the Conan 2 HTTP API as a fetch handler:
+ * `(request: Request) => Promise<Response>`.
+ */
+export function createConanHandler(registry: HasService, options: ConanHandlerOptions = {}): FetchHandler {
+  const service = registry.service;
+
+  async function principalOf(request: Request): Promise<Principal | undefined> {
+    const creds = credentials(request.headers);
+    if (creds.kind === 'bearer') return service.verifyToken(creds.token);
+    if (creds.kind === 'basic') {
+      const token = await service.authenticate(creds.user, creds.password);
+      return service.verifyToken(token);
+    }
+    return undefined;
+  }
+
+  const recipe = (p: Record<string, string>): RecipeRef =>
+    recipeRefFromSegments(p.name!, p.version!, p.user!, p.channel!);
+  const recipeRevision = (p: Record<string, string>): RecipeRevisionRef => ({
+    ...recipe(p),
+    revision: checkRevision(p.revision!),
+  });
+  const pkg = (p: Record<string, string>): PackageRef => ({
+    ...recipeRevision(p),
+    packageId: checkPackageId(p.packageId!),
+  });
+  const packageRevision = (p: Record<string, string>): PackageRevisionRef => ({
+    ...pkg(p),
+    packageRevision: checkRevision(p.packageRevision!),
+  });
+
+  async function serveFile(ctx: Context, owner: FileOwner): Promise<Response> {
+    const path = checkFilePath(ctx.params.path!);
+    const download = await service.download(ctx.principal, owner, path);
+    const { file } = download;
+    if (download.redirectUrl) {
+      return empty(302, { location: download.redirectUrl, 'cache-control': 'no-store' });
+    }
+    const etag = `"${file.sha1}"`;
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      etag,
+      'x-checksum-sha1': file.sha1,
+    };
+    if (ctx.request.headers.get('if-none-match') === etag) return empty(304, headers);
+    const range = parseRange(ctx.request.headers.get('range'), file.size);
+    const length = range ? range.end - range.start + 1 : file.size;
+    headers['content-length'] = String(length);
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${file.size}`;
+    const status = range ? 206 : 200;
+    if (ctx.request.method === 'HEAD') return new Response(null, { status, headers });
+    const { body } = await download.open(range);
+    return new Response(body, { status, headers });
+  }
+
+  async function receiveFile(ctx: Context, owner: FileOwner): Promise<Response> {
+    const path = checkFilePath(ctx.params.path!);
+    const info = uploadHeaders(ctx.request.headers);
+    // Node's web streams are async iterable; the DOM typings do not say so.
+    const body = (ctx.request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
+    await service.upload(ctx.principal, owner, path, body, info);
+    return empty(200);
+  }
+
+  const operations: Record<Operation, (ctx: Context) => Promise<Response>> = {
+    ping: async () => empty(200, { 'x-conan-server-capabilities': CAPABILITIES.join(',') }),
+    authenticate: async ({ request }) => {
+      const creds = credentials(request.headers);
+      if (creds.kind !== 'basic') throw new ConanError('UNAUTHORIZED', 'Wrong user or password');
+      return text(await service.authenticate(creds.user, creds.password));
+    },
+    checkCredentials: async ({ principal }) => text(service.checkCredentials(principal)),
+    search: async ({ url, principal }) => {
+      const { q, ignorecase } = searchParams(url);
+      return json({ results: await service.search(principal, q, ignorecase) });
+    },
+    recipeLatest: async ({ params, principal }) =>
+      json(revisionJson(await service.latestRecipeRevision(principal, recipe(params)))),
+    recipeRevisions: async ({ params, principal }) =>
+      json({ revisions: (await service.recipeRevisions(principal, recipe(params))).map(revisionJson) }),
+    recipeBinariesLatest: async ({ params, principal }) => json(await service.binaries(principal, recipe(params))),
+    recipeBinaries: async ({ params, principal }) => json(await service.binaries(principal, recipeRevision(params))),
+    recipeFiles: async ({ params, principal }) => {
+      const paths = await service.listFiles(principal, { kind: 'recipe', ref: recipeRevision(params) });
+      return json({ files: Object.fromEntries(paths.map((p) => [p, {}])) });
+    },
+    recipeFile: (ctx) => serveFile(ctx, { kind: 'recipe', ref: recipeRevision(ctx.params) }),
+    uploadRecipeFile: (ctx) => receiveFile(ctx, { kind: 'recipe', ref: recipeRevision(ctx.params) }),
+    packageLatest: async ({ params, principal }) =>
+      json(revisionJson(await service.latestPackageRevision(principal, pkg(params)))),
+    packageRevisions: async ({ params, principal }) =>
+      json({ revisions: (await service.packageRevisions(principal, pkg(params))).map(revisionJson) }),
+    packageFiles: async ({ params, principal }) => {
+      const paths = await service.listFiles(principal, { kind: 'package', ref: packageRevision(params) });
+      return json({ files: Object.fromEntries(paths.map((p) => [p, {}])) });
+    },
+    packageFile: (ctx) => serveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
+    uploadPackageFile: (ctx) => receiveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
+    deleteRecipe: async ({ params, principal }) => {
+      await service.deleteRecipe(principal, recipe(params));
+      return empty(200);
+    },
+    deleteRecipeRevision: async ({ params, principal }) => {
+      await service.deleteRecipeRevision(principal, recipeRevision(params));
+      return empty(200);
+    },
+    deletePackages: async ({ params, principal }) => {
+      await service.deletePackages(principal, recipeRevision(params));
+      return empty(200);
+    },
+    deletePackage: async ({ params, principal }) => {
+      await service.deletePackage(principal, pkg(params));
+      return empty(200);
+    },
+    deletePackageRevision: async ({ params, principal }) => {
+      await service.deletePackageRevision(principal, packageRevision(params));
+      return empty(200);
+    },
+  };
+
+  return async function conanHandler(request: Request): Promise<Response> {
+    try {
+      const url = new URL(request.url);
+      const segments = apiSegments(url.pathname, options.basePath);
+      const match = segments && matchRoute(segments);
+      if (!match) throw new ConanError('NOT_FOUND', `Not found: ${request.method} ${url.pathname}`);
+      const operation = operationFor(match, request.method);
+      if (!operation) {
+        const allow = allowedMethods(match).join(', ');
+        throw new ConanError('METHOD_NOT_ALLOWED', `Method ${request.method} not allowed here; use ${allow}`, {
+          allow,
+        });
+      }
+      const principal = operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request);
+      return await operations[operation]({ request, url, params: match.params, principal });
+    } catch (error) {
+      return errorResponse(error, options.onError && ((e) => options.onError!(e, request)));
+    }
+  };
+}

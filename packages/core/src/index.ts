@@ -1,0 +1,15 @@
+export * from './reference/index.js';
+export * from './auth/index.js';
+export * from './storage/index.js';
+export * from './metadata/metadata-store.js';
+export type { Database } from './metadata/schema.js';
+export { KyselyMetadataStore, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
+export { migrationProvider, migrateToLatest } from './metadata/migrations/index.js';
+export * from './routes/index.js';
+export * from './service/errors.js';
+export * from './service/registry-options.js';
+export { ConanService, CAPABILITIES, type BinariesInfo, type FileDownload, type UploadInfo } from './service/conan-service.js';
+export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type HasService } from './http/create-handler.js';
+export { ERROR_STATUS, errorResponse } from './http/error-status.js';
+export { formatTime } from './http/responses.js';
+export { createRegistry, type Registry } from './registry.js';

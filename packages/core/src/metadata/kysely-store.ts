@@ -1,0 +1,477 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { PackageRef, PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
+import {
+  MANIFEST_FILE,
+  type BlobRecord,
+  type FileOwner,
+  type MetadataStore,
+  type PackageEntry,
+  type RevisionEntry,
+  type StoredFile,
+} from './metadata-store.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Options of {@link KyselyMetadataStore}. */
+export interface KyselyMetadataStoreOptions {
+  /**
+   * Current time in microseconds since the epoch. Defaults to this process's
+   * clock; cluster backends pass the database's clock so every node agrees.
+   */
+  clock?: (db: Db) => Promise<number>;
+}
+
+const processClock = async () => Date.now() * 1000;
+
+const toNumber = (value: number | string) => (typeof value === 'number' ? value : Number(value));
+
+function recipeKey(ref: RecipeRef) {
+  return { name: ref.name, version: ref.version, user: ref.user ?? '', channel: ref.channel ?? '' };
+}
+
+/** Escapes LIKE wildcards so a literal prefix stays literal. */
+function likePrefix(prefix: string): string {
+  return `${prefix.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/**
+ * The one {@link MetadataStore} implementation: portable Kysely queries that
+ * SQLite and PostgreSQL run alike. Inject the Kysely instance (its dialect
+ * decides the database).
+ */
+export class KyselyMetadataStore implements MetadataStore {
+  private readonly clock: (db: Db) => Promise<number>;
+
+  constructor(
+    /** The injected Kysely instance; the store never closes it. */
+    readonly db: Kysely<Database>,
+    options: KyselyMetadataStoreOptions = {},
+  ) {
+    this.clock = options.clock ?? processClock;
+  }
+
+  /** Applies pending migrations. Returns the names of those applied. */
+  migrate(): Promise<string[]> {
+    return migrateToLatest(this.db);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  // --- reads -------------------------------------------------------------
+
+  private recipeRevisionsQuery(db: Db, ref: RecipeRef) {
+    const key = recipeKey(ref);
+    return db
+      .selectFrom('recipe_revisions as rr')
+      .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+      .where('r.name', '=', key.name)
+      .where('r.version', '=', key.version)
+      .where('r.user', '=', key.user)
+      .where('r.channel', '=', key.channel);
+  }
+
+  async recipeRevisions(ref: RecipeRef): Promise<RevisionEntry[]> {
+    const rows = await this.recipeRevisionsQuery(this.db, ref)
+      .where('rr.published_at', 'is not', null)
+      .select(['rr.revision', 'rr.published_at'])
+      .orderBy('rr.published_at', 'desc')
+      .execute();
+    return rows.map((r) => ({ revision: r.revision, timeMicros: toNumber(r.published_at!) }));
+  }
+
+  async recipeRevision(ref: RecipeRevisionRef): Promise<RevisionEntry | undefined> {
+    const row = await this.recipeRevisionsQuery(this.db, ref)
+      .where('rr.revision', '=', ref.revision)
+      .where('rr.published_at', 'is not', null)
+      .select(['rr.revision', 'rr.published_at'])
+      .executeTakeFirst();
+    return row && { revision: row.revision, timeMicros: toNumber(row.published_at!) };
+  }
+
+  /** Package revisions of a visible recipe revision. */
+  private visiblePackageRevisions(db: Db, ref: RecipeRevisionRef) {
+    return this.recipeRevisionsQuery(db, ref)
+      .where('rr.revision', '=', ref.revision)
+      .where('rr.published_at', 'is not', null)
+      .innerJoin('package_revisions as pr', 'pr.recipe_revision_id', 'rr.id')
+      .where('pr.published_at', 'is not', null);
+  }
+
+  async packageRevisions(ref: PackageRef): Promise<RevisionEntry[]> {
+    const rows = await this.visiblePackageRevisions(this.db, ref)
+      .where('pr.package_id', '=', ref.packageId)
+      .select(['pr.revision', 'pr.published_at'])
+      .orderBy('pr.published_at', 'desc')
+      .execute();
+    return rows.map((r) => ({ revision: r.revision, timeMicros: toNumber(r.published_at!) }));
+  }
+
+  async latestPackages(ref: RecipeRevisionRef): Promise<PackageEntry[]> {
+    const rows = await this.visiblePackageRevisions(this.db, ref)
+      .select(['pr.package_id', 'pr.revision', 'pr.published_at'])
+      .orderBy('pr.package_id')
+      .orderBy('pr.published_at', 'desc')
+      .execute();
+    const latest = new Map<string, PackageEntry>();
+    for (const row of rows) {
+      if (!latest.has(row.package_id)) {
+        latest.set(row.package_id, {
+          packageId: row.package_id,
+          revision: row.revision,
+          timeMicros: toNumber(row.published_at!),
+        });
+      }
+    }
+    return [...latest.values()];
+  }
+
+  /** Id of the visible revision owning files, or `undefined`. */
+  private async visibleOwnerId(owner: FileOwner): Promise<string | undefined> {
+    if (owner.kind === 'recipe') {
+      const row = await this.recipeRevisionsQuery(this.db, owner.ref)
+        .where('rr.revision', '=', owner.ref.revision)
+        .where('rr.published_at', 'is not', null)
+        .select('rr.id')
+        .executeTakeFirst();
+      return row?.id;
+    }
+    const row = await this.visiblePackageRevisions(this.db, owner.ref)
+      .where('pr.package_id', '=', owner.ref.packageId)
+      .where('pr.revision', '=', owner.ref.packageRevision)
+      .select('pr.id')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  private filesOf(owner: FileOwner, ownerId: string) {
+    const [table, column] =
+      owner.kind === 'recipe' ? ['recipe_files', 'recipe_revision_id'] : ['package_files', 'package_revision_id'];
+    // Both tables have the same file columns; the casts let one query serve both.
+    return this.db.selectFrom(table as 'recipe_files').where(column as 'recipe_revision_id', '=', ownerId);
+  }
+
+  async files(owner: FileOwner): Promise<StoredFile[] | undefined> {
+    const ownerId = await this.visibleOwnerId(owner);
+    if (ownerId === undefined) return undefined;
+    const rows = await this.filesOf(owner, ownerId)
+      .select(['path', 'blob_key', 'size', 'sha1'])
+      .orderBy('path')
+      .execute();
+    return rows.map(toStoredFile);
+  }
+
+  async file(owner: FileOwner, path: string): Promise<StoredFile | undefined> {
+    const ownerId = await this.visibleOwnerId(owner);
+    if (ownerId === undefined) return undefined;
+    const row = await this.filesOf(owner, ownerId)
+      .where('path', '=', path)
+      .select(['path', 'blob_key', 'size', 'sha1'])
+      .executeTakeFirst();
+    return row && toStoredFile(row);
+  }
+
+  async searchRecipes(namePrefix: string): Promise<RecipeRef[]> {
+    let query = this.db
+      .selectFrom('recipes as r')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('recipe_revisions as rr')
+            .whereRef('rr.recipe_id', '=', 'r.id')
+            .where('rr.published_at', 'is not', null)
+            .select(sql`1`.as('one')),
+        ),
+      );
+    if (namePrefix !== '') {
+      query = query.where(sql<boolean>`lower(r.name) like ${likePrefix(namePrefix)} escape '\\'`);
+    }
+    const rows = await query
+      .select(['r.name', 'r.version', 'r.user', 'r.channel'])
+      .orderBy('r.name')
+      .orderBy('r.version')
+      .orderBy('r.user')
+      .orderBy('r.channel')
+      .execute();
+    return rows.map((r) =>
+      r.user === '' ? { name: r.name, version: r.version } : { name: r.name, version: r.version, user: r.user, channel: r.channel },
+    );
+  }
+
+  // --- writes ------------------------------------------------------------
+
+  async recordFile(owner: FileOwner, path: string, blob: BlobRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const now = await this.clock(trx);
+      await trx
+        .insertInto('blobs')
+        .values({ key: blob.key, size: blob.size, sha1: blob.sha1, sha256: blob.sha256, created_at: now })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+
+      const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
+      const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
+      const publish = path === MANIFEST_FILE;
+
+      if (owner.kind === 'recipe') {
+        await trx
+          .insertInto('recipe_files')
+          .values({ recipe_revision_id: recipeRevisionId, ...file })
+          .onConflict((oc) => oc.columns(['recipe_revision_id', 'path']).doUpdateSet(file))
+          .execute();
+        if (publish) await this.publishRecipeRevision(trx, recipeRevisionId, now);
+        return;
+      }
+
+      const packageRevisionId = await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now);
+      await trx
+        .insertInto('package_files')
+        .values({ package_revision_id: packageRevisionId, ...file })
+        .onConflict((oc) => oc.columns(['package_revision_id', 'path']).doUpdateSet(file))
+        .execute();
+      if (publish) await this.publishPackageRevision(trx, packageRevisionId, recipeRevisionId, owner.ref.packageId, now);
+    });
+  }
+
+  private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {
+    const key = recipeKey(ref);
+    await trx
+      .insertInto('recipes')
+      .values({ id: randomUUID(), ...key })
+      .onConflict((oc) => oc.columns(['name', 'version', 'user', 'channel']).doNothing())
+      .execute();
+    const recipe = await trx
+      .selectFrom('recipes')
+      .where('name', '=', key.name)
+      .where('version', '=', key.version)
+      .where('user', '=', key.user)
+      .where('channel', '=', key.channel)
+      .select('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('recipe_revisions')
+      .values({ id: randomUUID(), recipe_id: recipe.id, revision: ref.revision, created_at: now, published_at: null })
+      .onConflict((oc) => oc.columns(['recipe_id', 'revision']).doNothing())
+      .execute();
+    const revision = await trx
+      .selectFrom('recipe_revisions')
+      .where('recipe_id', '=', recipe.id)
+      .where('revision', '=', ref.revision)
+      .select('id')
+      .executeTakeFirstOrThrow();
+    return revision.id;
+  }
+
+  private async ensurePackageRevision(
+    trx: Transaction<Database>,
+    recipeRevisionId: string,
+    ref: PackageRevisionRef,
+    now: number,
+  ): Promise<string> {
+    await trx
+      .insertInto('package_revisions')
+      .values({
+        id: randomUUID(),
+        recipe_revision_id: recipeRevisionId,
+        package_id: ref.packageId,
+        revision: ref.packageRevision,
+        created_at: now,
+        published_at: null,
+      })
+      .onConflict((oc) => oc.columns(['recipe_revision_id', 'package_id', 'revision']).doNothing())
+      .execute();
+    const row = await trx
+      .selectFrom('package_revisions')
+      .where('recipe_revision_id', '=', recipeRevisionId)
+      .where('package_id', '=', ref.packageId)
+      .where('revision', '=', ref.packageRevision)
+      .select('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /**
+   * Publishes with a time strictly after every sibling's, so "latest" is
+   * well defined even when clocks tie (rule 4: a re-upload becomes latest).
+   */
+  private async publishRecipeRevision(trx: Transaction<Database>, id: string, now: number): Promise<void> {
+    const row = await trx
+      .selectFrom('recipe_revisions')
+      .where(
+        'recipe_id',
+        '=',
+        trx.selectFrom('recipe_revisions').where('id', '=', id).select('recipe_id'),
+      )
+      .select((eb) => eb.fn.max('published_at').as('latest'))
+      .executeTakeFirst();
+    await trx
+      .updateTable('recipe_revisions')
+      .set({ published_at: nextTime(now, row?.latest) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private async publishPackageRevision(
+    trx: Transaction<Database>,
+    id: string,
+    recipeRevisionId: string,
+    packageId: string,
+    now: number,
+  ): Promise<void> {
+    const row = await trx
+      .selectFrom('package_revisions')
+      .where('recipe_revision_id', '=', recipeRevisionId)
+      .where('package_id', '=', packageId)
+      .select((eb) => eb.fn.max('published_at').as('latest'))
+      .executeTakeFirst();
+    await trx
+      .updateTable('package_revisions')
+      .set({ published_at: nextTime(now, row?.latest) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  // --- deletes -----------------------------------------------------------
+
+  async deleteRecipe(ref: RecipeRef): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const key = recipeKey(ref);
+      const recipe = await trx
+        .selectFrom('recipes')
+        .where('name', '=', key.name)
+        .where('version', '=', key.version)
+        .where('user', '=', key.user)
+        .where('channel', '=', key.channel)
+        .select('id')
+        .executeTakeFirst();
+      if (!recipe) return false;
+      const revisionIds = (
+        await trx.selectFrom('recipe_revisions').where('recipe_id', '=', recipe.id).select('id').execute()
+      ).map((row) => row.id);
+      if (revisionIds.length > 0) {
+        await this.deleteRecipeRevisionRows(trx, revisionIds);
+      }
+      await trx.deleteFrom('recipes').where('id', '=', recipe.id).execute();
+      return true;
+    });
+  }
+
+  async deleteRecipeRevision(ref: RecipeRevisionRef): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const revision = await this.findRecipeRevision(trx, ref);
+      if (!revision) return false;
+      await this.deleteRecipeRevisionRows(trx, [revision.id]);
+      // The recipe row goes with its last revision, so it no longer shows in search.
+      const left = await trx
+        .selectFrom('recipe_revisions')
+        .where('recipe_id', '=', revision.recipe_id)
+        .select('id')
+        .executeTakeFirst();
+      if (!left) await trx.deleteFrom('recipes').where('id', '=', revision.recipe_id).execute();
+      return true;
+    });
+  }
+
+  async deletePackages(ref: RecipeRevisionRef): Promise<boolean> {
+    return this.deletePackagesWhere(ref, {});
+  }
+
+  async deletePackage(ref: PackageRef): Promise<boolean> {
+    return this.deletePackagesWhere(ref, { packageId: ref.packageId });
+  }
+
+  async deletePackageRevision(ref: PackageRevisionRef): Promise<boolean> {
+    return this.deletePackagesWhere(ref, { packageId: ref.packageId, revision: ref.packageRevision });
+  }
+
+  /**
+   * Deletes the package revisions of a recipe revision that match `criteria`.
+   * Returns `false` when the recipe revision is missing, or when a package
+   * was named and nothing matched.
+   */
+  private async deletePackagesWhere(
+    ref: RecipeRevisionRef,
+    criteria: { packageId?: string; revision?: string },
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const recipeRevision = await this.findRecipeRevision(trx, ref);
+      if (!recipeRevision) return false;
+      let query = trx.selectFrom('package_revisions').where('recipe_revision_id', '=', recipeRevision.id);
+      if (criteria.packageId !== undefined) query = query.where('package_id', '=', criteria.packageId);
+      if (criteria.revision !== undefined) query = query.where('revision', '=', criteria.revision);
+      const ids = (await query.select('id').execute()).map((row) => row.id);
+      if (ids.length > 0) await this.deletePackageRows(trx, ids);
+      return ids.length > 0 || criteria.packageId === undefined;
+    });
+  }
+
+  /** Deletes recipe revisions with their files and binaries. */
+  private async deleteRecipeRevisionRows(trx: Transaction<Database>, ids: string[]): Promise<void> {
+    const packageIds = (
+      await trx.selectFrom('package_revisions').where('recipe_revision_id', 'in', ids).select('id').execute()
+    ).map((row) => row.id);
+    if (packageIds.length > 0) await this.deletePackageRows(trx, packageIds);
+    await trx.deleteFrom('recipe_files').where('recipe_revision_id', 'in', ids).execute();
+    await trx.deleteFrom('recipe_revisions').where('id', 'in', ids).execute();
+  }
+
+  private async deletePackageRows(trx: Transaction<Database>, ids: string[]): Promise<void> {
+    await trx.deleteFrom('package_files').where('package_revision_id', 'in', ids).execute();
+    await trx.deleteFrom('package_revisions').where('id', 'in', ids).execute();
+  }
+
+  private findRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef) {
+    return this.recipeRevisionsQuery(trx, ref)
+      .where('rr.revision', '=', ref.revision)
+      .select(['rr.id', 'rr.recipe_id'])
+      .executeTakeFirst();
+  }
+
+  // --- blobs and users ---------------------------------------------------
+
+  async findBlobBySha1(sha1: string): Promise<BlobRecord | undefined> {
+    const row = await this.db
+      .selectFrom('blobs')
+      .where('sha1', '=', sha1)
+      .select(['key', 'size', 'sha1', 'sha256'])
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    return row && { key: row.key, size: toNumber(row.size), sha1: row.sha1, sha256: row.sha256 };
+  }
+
+  async getPasswordHash(user: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('users').where('name', '=', user).select('password_hash').executeTakeFirst();
+    return row?.password_hash;
+  }
+
+  async setPasswordHash(user: string, hash: string): Promise<void> {
+    const now = await this.clock(this.db);
+    await this.db
+      .insertInto('users')
+      .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ password_hash: hash, updated_at: now }))
+      .execute();
+  }
+
+  async deleteUser(user: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('name', '=', user).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async listUsers(): Promise<string[]> {
+    const rows = await this.db.selectFrom('users').select('name').orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+}
+
+function nextTime(now: number, latest: number | string | null | undefined): number {
+  const previous = latest === null || latest === undefined ? -Infinity : toNumber(latest);
+  return Math.max(now, previous + 1);
+}
+
+function toStoredFile(row: { path: string; blob_key: string; size: number | string; sha1: string }): StoredFile {
+  return { path: row.path, blobKey: row.blob_key, size: toNumber(row.size), sha1: row.sha1 };
+}

@@ -1,0 +1,65 @@
+/**
+ * Table types for Kysely. Times are integer microseconds since the epoch
+ * (PostgreSQL returns bigint as string, hence `number | string` on reads).
+ * User and channel are '' when a reference has none, so unique keys work on
+ * every database.
+ */
+export interface Database {
+  recipes: RecipesTable;
+  recipe_revisions: RecipeRevisionsTable;
+  package_revisions: PackageRevisionsTable;
+  recipe_files: FilesTable & { recipe_revision_id: string };
+  package_files: FilesTable & { package_revision_id: string };
+  blobs: BlobsTable;
+  users: UsersTable;
+}
+
+type Micros = number | string;
+
+export interface RecipesTable {
+  id: string;
+  name: string;
+  version: string;
+  user: string;
+  channel: string;
+}
+
+export interface RecipeRevisionsTable {
+  id: string;
+  recipe_id: string;
+  revision: string;
+  created_at: Micros;
+  /** Set when conanmanifest.txt is stored; `null` means not visible yet. */
+  published_at: Micros | null;
+}
+
+export interface PackageRevisionsTable {
+  id: string;
+  recipe_revision_id: string;
+  package_id: string;
+  revision: string;
+  created_at: Micros;
+  published_at: Micros | null;
+}
+
+export interface FilesTable {
+  path: string;
+  blob_key: string;
+  size: number | string;
+  sha1: string;
+}
+
+export interface BlobsTable {
+  key: string;
+  size: number | string;
+  sha1: string;
+  sha256: string;
+  created_at: Micros;
+}
+
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  created_at: Micros;
+  updated_at: Micros;
+}

@@ -1,0 +1,2 @@
+export * from './conan-routes.js';
+export * from './match-route.js';

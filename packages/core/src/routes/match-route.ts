@@ -1,0 +1,61 @@
+import { ROUTES, type Method, type Operation, type RouteDefinition } from './conan-routes.js';
+
+/** Result of matching a path: the route's operations by method and the captured parameters. */
+export interface RouteMatch {
+  methods: RouteDefinition['methods'];
+  params: Record<string, string>;
+}
+
+interface CompiledRoute {
+  segments: string[];
+  methods: RouteDefinition['methods'];
+}
+
+const compiled: CompiledRoute[] = ROUTES.map((route) => ({
+  segments: route.path.split('/').slice(1),
+  methods: route.methods,
+}));
+
+/**
+ * Matches already-decoded path segments (without the base path) against the
+ * route table. Returns `undefined` for unknown paths.
+ */
+export function matchRoute(segments: readonly string[]): RouteMatch | undefined {
+  for (const route of compiled) {
+    const params: Record<string, string> = {};
+    let matched = true;
+    for (let i = 0; i < route.segments.length; i++) {
+      const pattern = route.segments[i]!;
+      if (pattern.startsWith('*')) {
+        if (i >= segments.length) {
+          matched = false;
+          break;
+        }
+        params[pattern.slice(1)] = segments.slice(i).join('/');
+        return { methods: route.methods, params };
+      }
+      const segment = segments[i];
+      if (segment === undefined) {
+        matched = false;
+        break;
+      }
+      if (pattern.startsWith(':')) params[pattern.slice(1)] = segment;
+      else if (pattern !== segment) {
+        matched = false;
+        break;
+      }
+    }
+    if (matched && segments.length === route.segments.length) return { methods: route.methods, params };
+  }
+  return undefined;
+}
+
+/** The operation for a method on a matched route, if the method is allowed there. */
+export function operationFor(match: RouteMatch, method: string): Operation | undefined {
+  return match.methods[method as Method];
+}
+
+/** Methods allowed on a matched route, for the `Allow` header of a 405. */
+export function allowedMethods(match: RouteMatch): string[] {
+  return Object.keys(match.methods);
+}

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { TokenService } from '../auth/tokens.js';
+import {
+  MANIFEST_FILE,
+  type FileOwner,
+  type MetadataStore,
+  type RevisionEntry,
+  type StoredFile,
+} from '../metadata/metadata-store.js';
+import { literalPrefix } from '../reference/fnmatch.js';
+import { recipeMatcher } from '../reference/recipe-search.js';
+import {
+  formatPackage,
+  formatPackageRevision,
+  formatRecipe,
+  formatRecipeForMessage,
+  formatRecipeRevision,
+  type PackageRef,
+  type PackageRevisionRef,
+  type RecipeRef,
+  type RecipeRevisionRef,
+} from '../reference/references.js';
+import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from '../storage/blob-store.js';
+import { hashingStream } from '../storage/hashing.js';
+import { ConanError } from './errors.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
+
+/** Binaries of a recipe revision as `conan list` wants them: package id -> its conaninfo.txt. */
+export type BinariesInfo = Record<string, { content: string }>;
+
+/** A file ready to be served: its record, and either a redirect or a way to open its bytes. */
+export interface FileDownload {
+  file: StoredFile;
+  /** Set when the bytes should be fetched from the blob store directly. */
+  redirectUrl?: string;
+  open(range?: ByteRange): Promise<BlobRead>;
+}
+
+/** What an upload declared in its headers. */
+export interface UploadInfo {
+  /** `X-Checksum-Sha1`, checked against the received bytes. */
+  sha1?: string;
+  /** `Content-Length`, checked against the maximum before reading. */
+  contentLength?: number;
+}
+
+/** Server capabilities advertised on ping. Only what is really implemented. */
+export const CAPABILITIES = ['revisions'] as const;
+
+const recipeNotFound = (ref: RecipeRef | RecipeRevisionRef) =>
+  new ConanError(
+    'RECIPE_NOT_FOUND',
+    `Recipe not found: '${'revision' in ref ? formatRecipeRevision(ref) : formatRecipeForMessage(ref)}'`,
+  );
+const packageNotFound = (ref: PackageRef | PackageRevisionRef) =>
+  new ConanError(
+    'PACKAGE_NOT_FOUND',
+    `Binary package not found: '${'packageRevision' in ref ? formatPackageRevision(ref) : formatPackage(ref)}'`,
+  );
+
+function describeOwner(owner: FileOwner): string {
+  return owner.kind === 'recipe' ? formatRecipeRevision(owner.ref) : formatPackageRevision(owner.ref);
+}
+
+/**
+ * The Conan operations, with authorization. Pure domain code: typed
+ * arguments in, typed results or {@link ConanError} out; no HTTP here.
+ */
+export class ConanService {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+  private readonly authenticator: Authenticator;
+  private readonly tokens: TokenService;
+  private readonly authorizer: Authorizer;
+  private readonly maxUploadBytes: number;
+  private readonly redirectDownloads: boolean;
+  private readonly presignExpiresInSeconds: number;
+
+  constructor(options: RegistryOptions) {
+    this.metadata = options.metadata;
+    this.blobs = options.blobs;
+    this.authenticator = options.authenticator;
+    this.tokens = options.tokens;
+    this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
+    this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+    this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
+    this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
+  }
+
+  // --- users -------------------------------------------------------------
+
+  /** Exchanges credentials for a session token. */
+  async authenticate(user: string, password: string): Promise<string> {
+    const principal = await this.authenticator.authenticate(user, password);
+    if (!principal) throw new ConanError('UNAUTHORIZED', 'Wrong user or password');
+    return this.tokens.issue(principal);
+  }
+
+  /** Resolves a bearer token to its principal. */
+  verifyToken(token: string): Promise<Principal> {
+    return this.tokens.verify(token);
+  }
+
+  /** The caller's user name; anonymous callers are asked to log in. */
+  checkCredentials(principal: Principal | undefined): string {
+    if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required');
+    return principal.name;
+  }
+
+  // --- authorization -----------------------------------------------------
+
+  private async allowed(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<boolean> {
+    return this.authorizer.can(principal, permission, ref);
+  }
+
+  /** Anonymous callers get 401 (so the client asks for a login); known users get 403. */
+  private async require(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<void> {
+    if (await this.allowed(principal, permission, ref)) return;
+    throw principal
+      ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${permission} '${formatRecipe(ref)}'`)
+      : new ConanError('UNAUTHORIZED', `Login required to ${permission} '${formatRecipe(ref)}'`);
+  }
+
+  // --- reads -------------------------------------------------------------
+
+  /**
+   * Recipes matching an fnmatch pattern that the caller may read. An
+   * anonymous caller whose pattern matches a recipe it may not read gets 401,
+   * as from conan_server, so the client offers a login.
+   */
+  async search(principal: Principal | undefined, pattern: string, ignoreCase: boolean): Promise<string[]> {
+    const matches = recipeMatcher(pattern, ignoreCase);
+    const namePrefix = literalPrefix(pattern).split('/')[0] ?? '';
+    const candidates = await this.metadata.searchRecipes(namePrefix);
+    const results: string[] = [];
+    for (const ref of candidates.filter(matches)) {
+      if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
+      else if (!principal) throw new ConanError('UNAUTHORIZED', `Login required to read '${formatRecipe(ref)}'`);
+    }
+    return results;
+  }
+
+  async recipeRevisions(principal: Principal | undefined, ref: RecipeRef): Promise<RevisionEntry[]> {
+    await this.require(principal, 'read', ref);
+    const revisions = await this.metadata.recipeRevisions(ref);
+    if (revisions.length === 0) throw recipeNotFound(ref);
+    return revisions;
+  }
+
+  async latestRecipeRevision(principal: Principal | undefined, ref: RecipeRef): Promise<RevisionEntry> {
+    return (await this.recipeRevisions(principal, ref))[0]!;
+  }
+
+  private async visibleRecipeRevision(ref: RecipeRevisionRef): Promise<RevisionEntry> {
+    const revision = await this.metadata.recipeRevision(ref);
+    if (!revision) throw recipeNotFound(ref);
+    return revision;
+  }
+
+  async packageRevisions(principal: Principal | undefined, ref: PackageRef): Promise<RevisionEntry[]> {
+    await this.require(principal, 'read', ref);
+    await this.visibleRecipeRevision(ref);
+    const revisions = await this.metadata.packageRevisions(ref);
+    if (revisions.length === 0) throw packageNotFound(ref);
+    return revisions;
+  }
+
+  async latestPackageRevision(principal: Principal | undefined, ref: PackageRef): Promise<RevisionEntry> {
+    return (await this.packageRevisions(principal, ref))[0]!;
+  }
+
+  /** Binaries of a recipe revision, or of its latest revision when `revision` is absent. */
+  async binaries(principal: Principal | undefined, ref: RecipeRef | RecipeRevisionRef): Promise<BinariesInfo> {
+    await this.require(principal, 'read', ref);
+    const revisionRef: RecipeRevisionRef =
+      'revision' in ref ? ref : { ...ref, revision: (await this.latestRecipeRevision(principal, ref)).revision };
+    await this.visibleRecipeRevision(revisionRef);
+    const packages = await this.metadata.latestPackages(revisionRef);
+    const entries = await Promise.all(
+      packages.map(async (pkg) => {
+        const owner: FileOwner = {
+          kind: 'package',
+          ref: { ...revisionRef, packageId: pkg.packageId, packageRevision: pkg.revision },
+        };
+        const info = await this.metadata.file(owner, 'conaninfo.txt');
+        const content = info ? await this.readText(info.blobKey) : '';
+        return [pkg.packageId, { content }] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  private async readText(key: string): Promise<string> {
+    const { body } = await this.blobs.get(key);
+    return new Response(body).text();
+  }
+
+  /** Paths of the files of a visible revision. */
+  async listFiles(principal: Principal | undefined, owner: FileOwner): Promise<string[]> {
+    await this.require(principal, 'read', owner.ref);
+    const files = await this.metadata.files(owner);
+    if (!files) throw await this.ownerNotFound(owner);
+    return files.map((f) => f.path);
+  }
+
+  /** A file of a visible revision, as a redirect or a stream the HTTP layer opens (with a range if asked). */
+  async download(principal: Principal | undefined, owner: FileOwner, path: string): Promise<FileDownload> {
+    await this.require(principal, 'read', owner.ref);
+    const file = await this.metadata.file(owner, path);
+    if (!file) {
+      const files = await this.metadata.files(owner);
+      if (!files) throw await this.ownerNotFound(owner);
+      throw new ConanError('FILE_NOT_FOUND', `File not found: '${path}' in '${describeOwner(owner)}'`);
+    }
+    const open = async (range?: ByteRange) => {
+      try {
+        return await this.blobs.get(file.blobKey, range);
+      } catch (error) {
+        // Metadata says it exists but its bytes are gone: report it rather than a bare 500.
+        if (error instanceof BlobNotFoundError) {
+          throw new ConanError('FILE_NOT_FOUND', `File content missing from storage: '${path}' in '${describeOwner(owner)}'`);
+        }
+        throw error;
+      }
+    };
+    if (this.redirectDownloads && this.blobs.presignGet) {
+      const redirectUrl = await this.blobs.presignGet(file.blobKey, {
+        expiresInSeconds: this.presignExpiresInSeconds,
+        fileName: path.split('/').pop(),
+      });
+      return { file, redirectUrl, open };
+    }
+    return { file, open };
+  }
+
+  /** The most precise "not found" for a revision that is not visible. */
+  private async ownerNotFound(owner: FileOwner): Promise<ConanError> {
+    if (owner.kind === 'recipe') return recipeNotFound(owner.ref);
+    if (!(await this.metadata.recipeRevision(owner.ref))) return recipeNotFound(owner.ref);
+    return packageNotFound(owner.ref);
+  }
+
+  // --- writes ------------------------------------------------------------
+
+  /**
+   * Streams an upload to blob storage while hashing it, checks the declared
+   * sha1, and records it in one transaction. On any failure no trace is left
+   * but an unreferenced blob at worst (removed by GC).
+   */
+  async upload(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    info: UploadInfo,
+  ): Promise<void> {
+    await this.require(principal, 'write', owner.ref);
+    if (info.contentLength !== undefined && info.contentLength > this.maxUploadBytes) {
+      throw new ConanError('PAYLOAD_TOO_LARGE', `Upload of ${info.contentLength} bytes exceeds the maximum of ${this.maxUploadBytes} bytes`);
+    }
+    const key = newBlobKey();
+    const hashing = hashingStream(body, this.maxUploadBytes);
+    try {
+      await this.blobs.put(key, hashing.stream);
+      const digest = hashing.digest();
+      if (info.sha1 !== undefined && info.sha1.toLowerCase() !== digest.sha1) {
+        throw new ConanError(
+          'CHECKSUM_MISMATCH',
+          `Checksum mismatch for '${path}': X-Checksum-Sha1 says ${info.sha1}, received bytes have ${digest.sha1}`,
+        );
+      }
+      await this.metadata.recordFile(owner, path, { key, ...digest });
+    } catch (error) {
+      await this.blobs.delete(key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // --- deletes -----------------------------------------------------------
+
+  async deleteRecipe(principal: Principal | undefined, ref: RecipeRef): Promise<void> {
+    await this.require(principal, 'delete', ref);
+    if (!(await this.metadata.deleteRecipe(ref))) throw recipeNotFound(ref);
+  }
+
+  async deleteRecipeRevision(principal: Principal | undefined, ref: RecipeRevisionRef): Promise<void> {
+    await this.require(principal, 'delete', ref);
+    if (!(await this.metadata.deleteRecipeRevision(ref))) throw recipeNotFound(ref);
+  }
+
+  async deletePackages(principal: Principal | undefined, ref: RecipeRevisionRef): Promise<void> {
+    await this.require(principal, 'delete', ref);
+    if (!(await this.metadata.deletePackages(ref))) throw recipeNotFound(ref);
+  }
+
+  async deletePackage(principal: Principal | undefined, ref: PackageRef): Promise<void> {
+    await this.require(principal, 'delete', ref);
+    if (!(await this.metadata.deletePackage(ref))) throw await this.packageDeleteNotFound(ref);
+  }
+
+  async deletePackageRevision(principal: Principal | undefined, ref: PackageRevisionRef): Promise<void> {
+    await this.require(principal, 'delete', ref);
+    if (!(await this.metadata.deletePackageRevision(ref))) throw await this.packageDeleteNotFound(ref);
+  }
+
+  private async packageDeleteNotFound(ref: PackageRef | PackageRevisionRef): Promise<ConanError> {
+    const recipeExists = (await this.metadata.recipeRevision(ref)) !== undefined;
+    return recipeExists ? packageNotFound(ref) : recipeNotFound(ref);
+  }
+}
+
+/** Blob keys are chosen here, never by clients: random, spread over 256 folders. */
+function newBlobKey(): string {
+  const id = randomUUID();
+  return `blobs/${id.slice(0, 2)}/${id}`;
+}
+
+export { MANIFEST_FILE };

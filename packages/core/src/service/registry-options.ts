@@ -1,0 +1,30 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { BlobStore } from '../storage/blob-store.js';
+
+/** Everything a Cimmeria registry is made of. Hosts build the pieces and inject them. */
+export interface RegistryOptions {
+  /** Source of truth for what exists. */
+  metadata: MetadataStore;
+  /** Where file bytes live. */
+  blobs: BlobStore;
+  /** Checks `conan remote login` credentials. */
+  authenticator: Authenticator;
+  /** Issues and verifies session tokens. */
+  tokens: TokenService;
+  /** Who may read, write, delete. Default: read for anyone, write for no one. */
+  authorizer?: Authorizer;
+  /** Largest accepted file upload in bytes; bigger ones get 413. Default 10 GiB. */
+  maxUploadBytes?: number;
+  /**
+   * `redirect` (default when the blob store can presign): downloads answer
+   * 302 to a short-lived URL of the blob store. `stream`: the node streams.
+   */
+  downloads?: 'redirect' | 'stream';
+  /** Lifetime of presigned download URLs in seconds. Default 300. */
+  presignExpiresInSeconds?: number;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;

@@ -1,0 +1,62 @@
+/** A byte range, both ends inclusive, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** What a blob store knows about a stored blob. */
+export interface BlobStat {
+  size: number;
+}
+
+/** A blob being read: its bytes, and the total size of the blob. */
+export interface BlobRead {
+  body: ReadableStream<Uint8Array>;
+  /** Size of the whole blob, not of the range. */
+  size: number;
+}
+
+/** Thrown by blob stores when a key does not exist. */
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`Blob not found: ${key}`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/** Thrown by blob stores when the backend cannot be reached; the edge turns it into 503. */
+export class BlobStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BlobStoreUnavailableError';
+  }
+}
+
+/**
+ * Where package bytes live. Keys are chosen by the core (`[a-z0-9/-]`); a
+ * store never decides what exists — the metadata store does.
+ */
+export interface BlobStore {
+  /**
+   * Stores `body` under `key`, streaming. The blob appears whole or not at
+   * all: if `body` throws (client gone, checksum failure...), nothing is left
+   * under `key`.
+   */
+  put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat>;
+  /** Reads a blob, or the inclusive `range` of it. Throws {@link BlobNotFoundError}. */
+  get(key: string, range?: ByteRange): Promise<BlobRead>;
+  /** Size of a blob, or `undefined` if it does not exist. */
+  stat(key: string): Promise<BlobStat | undefined>;
+  /** Deletes a blob; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Lists stored blobs (for garbage collection), with their last-modified time. */
+  list(prefix?: string): AsyncIterable<{ key: string; size: number; lastModified: Date }>;
+  /**
+   * Optional capability: a short-lived URL the client can download from
+   * directly. Stores that cannot presign leave it undefined and the handler
+   * streams the bytes itself.
+   */
+  presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string>;
+  /** Checks the backend is reachable (for readiness probes). */
+  ping?(): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export { createSqliteMetadataStore, type SqliteMetadata, type SqliteMetadataOptions } from './sqlite-metadata.js';

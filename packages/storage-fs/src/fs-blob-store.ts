@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobNotFoundError, type BlobRead, type BlobStat, type BlobStore, type ByteRange } from '@cimmeria/core';
+
+const KEY_PATTERN = /^[a-z0-9][a-z0-9/_-]*$/;
+const TEMP_DIR = '.tmp';
+
+/** Options of {@link FsBlobStore}. */
+export interface FsBlobStoreOptions {
+  /** Directory holding the blobs; created if missing. */
+  directory: string;
+}
+
+/**
+ * Blobs as files under a directory. Writes go to a temporary file first and
+ * are renamed into place, so a blob is there whole or not at all.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly directory: string;
+
+  constructor(options: FsBlobStoreOptions) {
+    this.directory = options.directory;
+  }
+
+  private pathOf(key: string): string {
+    if (!KEY_PATTERN.test(key) || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+      throw new Error(`Invalid blob key: ${key}`);
+    }
+    return join(this.directory, ...key.split('/'));
+  }
+
+  async put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat> {
+    const target = this.pathOf(key);
+    const temp = join(this.directory, TEMP_DIR, randomUUID());
+    await mkdir(dirname(temp), { recursive: true });
+    try {
+      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx' }));
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { size: (await stat(target)).size };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<BlobRead> {
+    const path = this.pathOf(key);
+    const info = await this.stat(key);
+    if (!info) throw new BlobNotFoundError(key);
+    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size: info.size };
+  }
+
+  async stat(key: string): Promise<BlobStat | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { size: info.size } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
+    let entries;
+    try {
+      entries = await readdir(this.directory, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const full = join(entry.parentPath, entry.name);
+      const key = relative(this.directory, full).split(sep).join('/');
+      if (key.startsWith(`${TEMP_DIR}/`) || !key.startsWith(prefix)) continue;
+      const info = await stat(full).catch(() => undefined);
+      if (info) yield { key, size: info.size, lastModified: info.mtime };
+    }
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+  }
+}
