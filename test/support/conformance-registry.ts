@@ -9,6 +9,7 @@ import {
   createRegistry,
   hashPassword,
   type Registry,
+  type RegistryOptions,
 } from '@cimmeria/core';
 import { CONFORMANCE_PERMISSIONS, CONFORMANCE_USERS } from '@cimmeria/core/testing';
 import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
@@ -18,7 +19,9 @@ import { FsBlobStore } from '@cimmeria/storage-fs';
 export const RECORDING = new URL('../../conformance/conan2-reference.jsonl', import.meta.url).pathname;
 
 /** A registry on SQLite + a local directory in a fresh temp dir, with the recording's users and permissions. */
-export async function conformanceRegistry(): Promise<{ registry: Registry; dispose: () => Promise<void> }> {
+export async function conformanceRegistry(
+  overrides: Partial<RegistryOptions> = {},
+): Promise<{ registry: Registry; dispose: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'cimmeria-conformance-'));
   const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
   await sqlite.store.migrate();
@@ -31,6 +34,7 @@ export async function conformanceRegistry(): Promise<{ registry: Registry; dispo
     authenticator: new PasswordAuthenticator(new StaticUsers(hashes)),
     tokens: new TokenService({ secret: 'conformance-secret-0123456789' }),
     authorizer: new ConanServerAuthorizer(CONFORMANCE_PERMISSIONS),
+    ...overrides,
   });
   return {
     registry,

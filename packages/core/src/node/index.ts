@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
+import { errorResponse } from '../http/error-status.js';
+import { ConanError } from '../service/errors.js';
 
 /** A node:http request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -13,7 +15,22 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promis
  * Fastify) goes through here.
  */
 export function toNodeListener(handler: FetchHandler): NodeListener {
-  return getRequestListener((request) => handler(request), { overrideGlobalObjects: false });
+  const listener = getRequestListener((request) => handler(request), { overrideGlobalObjects: false });
+  const reject = getRequestListener(
+    (request) =>
+      errorResponse(new ConanError('INVALID_PATH', `Invalid path '${new URL(request.url).pathname}': '.' and '..' segments are not allowed`)),
+    { overrideGlobalObjects: false },
+  );
+  // URL parsing resolves `.` and `..` segments before the handler sees them,
+  // silently turning a request into one for another path: refuse them here.
+  return (req, res) => (hasDotSegments(req.url ?? '/') ? reject(req, res) : listener(req, res));
+}
+
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
+function hasDotSegments(url: string): boolean {
+  const query = url.indexOf('?');
+  return DOT_SEGMENT.test(query === -1 ? url : url.slice(0, query));
 }
 
 /** A running standalone server. */

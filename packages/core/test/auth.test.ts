@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { PasswordAuthenticator, StaticUsers, firstOf } from '../src/auth/authenticator.js';
+import { hashPassword, verifyPassword } from '../src/auth/password-hash.js';
+import { TokenService } from '../src/auth/tokens.js';
+
+describe('password hashes', () => {
+  it('verifies the right password and rejects others', async () => {
+    const hash = await hashPassword('s3cret');
+    expect(hash).toMatch(/^scrypt\$/);
+    expect(hash).not.toContain('s3cret');
+    expect(await verifyPassword('s3cret', hash)).toBe(true);
+    expect(await verifyPassword('s3cret!', hash)).toBe(false);
+  });
+
+  it('salts: the same password hashes differently', async () => {
+    expect(await hashPassword('x')).not.toBe(await hashPassword('x'));
+  });
+
+  it('never matches malformed hashes', async () => {
+    expect(await verifyPassword('x', 'plain')).toBe(false);
+    expect(await verifyPassword('x', 'scrypt$a$b$c$d$e')).toBe(false);
+    expect(await verifyPassword('x', 'scrypt$16384$8$1$c2FsdA$')).toBe(false);
+  });
+});
+
+describe('authenticators', () => {
+  it('authenticates static users and chains sources', async () => {
+    const first = new PasswordAuthenticator(new StaticUsers({ demo: await hashPassword('demo') }));
+    const second = new PasswordAuthenticator(new StaticUsers({ admin: await hashPassword('admin') }));
+    const chain = firstOf(first, second);
+    expect(await chain.authenticate('demo', 'demo')).toEqual({ name: 'demo' });
+    expect(await chain.authenticate('admin', 'admin')).toEqual({ name: 'admin' });
+    expect(await chain.authenticate('admin', 'demo')).toBeUndefined();
+    expect(await chain.authenticate('nobody', 'x')).toBeUndefined();
+  });
+});
+
+describe('tokens', () => {
+  it('round-trips a principal', async () => {
+    const tokens = new TokenService({ secret: 'a-long-enough-secret' });
+    expect(await tokens.verify(await tokens.issue({ name: 'demo' }))).toEqual({ name: 'demo' });
+  });
+
+  it('accepts tokens signed with a previous secret after rotation, and rejects unknown ones', async () => {
+    const old = new TokenService({ secret: 'the-old-secret-000' });
+    const rotated = new TokenService({ secret: 'the-new-secret-000', previousSecrets: ['the-old-secret-000'] });
+    const stranger = new TokenService({ secret: 'someone-elses-secret' });
+    expect(await rotated.verify(await old.issue({ name: 'demo' }))).toEqual({ name: 'demo' });
+    await expect(rotated.verify(await stranger.issue({ name: 'demo' }))).rejects.toThrow(/Invalid token/);
+  });
+
+  it('refuses short secrets', () => {
+    expect(() => new TokenService({ secret: 'short' })).toThrow(/at least 16/);
+  });
+
+  it('rejects garbage', async () => {
+    const tokens = new TokenService({ secret: 'a-long-enough-secret' });
+    await expect(tokens.verify('garbage')).rejects.toThrow(/Invalid token/);
+  });
+});
