@@ -1,0 +1,54 @@
+import pkg from '../package.json' with { type: 'json' };
+import { UsageError, exitCodeOf } from './errors.js';
+
+const USAGE = `Usage: cimmeria <command> [options]
+
+Cimmeria: a Conan 2 repository server.
+
+Commands:
+  serve           run the server
+  user            add, change, remove and list users
+  hash-password   print the scrypt hash of a password, for config files
+
+Run 'cimmeria <command> --help' for a command's options.
+Options: -h, --help; -v, --version
+`;
+
+// Loaded on demand: help and usage errors should not wait for SQLite, pino and the core to load.
+const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  user: async () => (await import('./commands/user.js')).userCommand,
+  'hash-password': async () => (await import('./commands/hash-password.js')).hashPasswordCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === '-v' || command === '--version') {
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const load = COMMANDS[command];
+  if (!load) {
+    const what = command.startsWith('-') ? `Unknown option '${command}'` : `Unknown command '${command}'`;
+    throw new UsageError(`${what}\nRun 'cimmeria --help' for usage.`);
+  }
+  return (await load())(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof Error && 'exitCode' in error;
+    // Expected failures get their message only; a stack is for bugs.
+    process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(exitCodeOf(error));
+  },
+);

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import {
+  ConanServerAuthorizer,
+  PasswordAuthenticator,
+  StaticUsers,
+  TokenService,
+  createRegistry,
+  firstOf,
+  hashPassword,
+  type Authenticator,
+  type PermissionRule,
+  type Registry,
+} from '@cimmeria/core';
+import type { SqliteMetadata } from '@cimmeria/metadata-sqlite';
+import { FsBlobStore } from '@cimmeria/storage-fs';
+import type { CimmeriaConfig } from './config/schema.js';
+import { dataPaths, openMetadata, persistentTokenSecret } from './data-dir.js';
+
+/** The user created on a first start with no user configured anywhere. */
+export const BOOTSTRAP_ADMIN = 'admin';
+
+/** Write rule in force when none is configured and users are managed with `cimmeria user` only. */
+export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users: [BOOTSTRAP_ADMIN] }];
+
+/** A registry on the data directory, and what happened while opening it. */
+export interface OpenedRegistry {
+  registry: Registry;
+  metadata: SqliteMetadata;
+  /** The password of the `admin` user created by this start; shown once, stored only hashed. */
+  createdAdminPassword?: string;
+  /** The write rules in force; `defaulted` when they are not from the configuration. */
+  writeRules: { rules: PermissionRule[]; defaulted: boolean };
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the data directory (SQLite metadata, migrated; blobs; token secret)
+ * and assembles the registry. Users come from the configuration (static,
+ * tried first) and from the metadata store (`cimmeria user ...`). When
+ * neither has a user, creates `admin` with a random password.
+ *
+ * Permissions: read defaults to anyone. Write defaults to no one, except
+ * when users are managed only in the store (no static users): then `admin`
+ * may write, so a fresh install can be used at once and the bootstrap user
+ * keeps that right across restarts.
+ */
+export async function buildRegistry(config: CimmeriaConfig): Promise<OpenedRegistry> {
+  const paths = dataPaths(config.data);
+  const metadata = await openMetadata(config.data);
+  await mkdir(paths.blobs, { recursive: true });
+  try {
+    const staticUsers = Object.keys(config.users).length > 0;
+    let createdAdminPassword: string | undefined;
+    if (!staticUsers && (await metadata.store.listUsers()).length === 0) {
+      createdAdminPassword = randomBytes(18).toString('base64url');
+      await metadata.store.setPasswordHash(BOOTSTRAP_ADMIN, await hashPassword(createdAdminPassword));
+    }
+    const fromStore = new PasswordAuthenticator(metadata.store);
+    // Each authenticator that rejects costs one scrypt, so skip the empty static one.
+    const authenticator: Authenticator = staticUsers
+      ? firstOf(new PasswordAuthenticator(new StaticUsers(config.users)), fromStore)
+      : fromStore;
+    const configuredWrite = config.permissions.write;
+    const writeRules = configuredWrite
+      ? { rules: configuredWrite, defaulted: false }
+      : { rules: staticUsers ? [] : ADMIN_WRITE_RULES, defaulted: true };
+    const registry = createRegistry({
+      metadata: metadata.store,
+      blobs: new FsBlobStore({ directory: paths.blobs }),
+      authenticator,
+      tokens: new TokenService({
+        secret: config.tokenSecret ?? (await persistentTokenSecret(config.data)),
+        expiresInSeconds: config.tokenExpiresMinutes * 60,
+      }),
+      authorizer: new ConanServerAuthorizer({ read: config.permissions.read, write: writeRules.rules }),
+      maxUploadBytes: config.maxUploadBytes,
+    });
+    return { registry, metadata, createdAdminPassword, writeRules, close: () => metadata.close() };
+  } catch (error) {
+    await metadata.close();
+    throw error;
+  }
+}

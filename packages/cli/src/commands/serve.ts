@@ -1,0 +1,85 @@
+import { loadConfig } from '../config/load-config.js';
+import { UsageError } from '../errors.js';
+import { createLogger } from '../logging.js';
+import { startServer } from '../server.js';
+import { parseCommandLine } from './parse.js';
+
+export const SERVE_USAGE = `Usage: cimmeria serve [options]
+
+Runs the Conan 2 repository server: SQLite metadata and blobs in the data
+directory, migrations applied at start.
+
+Options:
+  --port N                  port to listen on (default 9300; 0 picks a free one)   [CIMMERIA_PORT]
+  --host H                  address to listen on (default 0.0.0.0)                 [CIMMERIA_HOST]
+  --data DIR                data directory (default ./cimmeria-data)               [CIMMERIA_DATA]
+  --config FILE             JSON or YAML config file                               [CIMMERIA_CONFIG]
+  --conan-server-conf FILE  take users, permissions, port and jwt settings from a
+                            conan_server server.conf
+  --log-level LEVEL         trace, debug, info, warn, error, fatal or silent       [CIMMERIA_LOG_LEVEL]
+  --max-upload-bytes SIZE   largest accepted file, e.g. 10GiB                      [CIMMERIA_MAX_UPLOAD_BYTES]
+  -h, --help                show this help
+
+Precedence: flags > CIMMERIA_* environment > config file > conan_server conf > defaults.
+`;
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  config: { type: 'string' },
+  'conan-server-conf': { type: 'string' },
+  'log-level': { type: 'string' },
+  'max-upload-bytes': { type: 'string' },
+} as const;
+
+/**
+ * `cimmeria serve`: starts the server and runs until SIGINT or SIGTERM,
+ * then stops listening, lets in-flight requests finish, closes the
+ * database and resolves with exit code 0. A second signal exits at once.
+ */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, 'serve');
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'\nRun 'cimmeria serve --help' for usage.`);
+  const config = await loadConfig({
+    configFile: values.config,
+    conanServerConf: values['conan-server-conf'],
+    flags: {
+      port: values.port,
+      host: values.host,
+      data: values.data,
+      logLevel: values['log-level'],
+      maxUploadBytes: values['max-upload-bytes'],
+    },
+  });
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, { logger });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => {
+          logger.info('stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,98 @@
+import { hashPassword } from '@cimmeria/core';
+import { loadConfig } from '../config/load-config.js';
+import { USER_NAME } from '../config/schema.js';
+import { openMetadata } from '../data-dir.js';
+import { CommandError, UsageError } from '../errors.js';
+import { readNewPassword } from '../password-input.js';
+import { parseCommandLine } from './parse.js';
+
+export const USER_USAGE = `Usage: cimmeria user <command> [options]
+
+Manages the users kept in the data directory's database. A running server
+sees the changes at once.
+
+Commands:
+  add NAME      create a user
+  passwd NAME   set a user's password
+  remove NAME   delete a user
+  list          list users, one a line
+
+Options:
+  --password P    the password (add, passwd); otherwise the first line of stdin,
+                  or a prompt without echo on a terminal
+  --data DIR      data directory (default ./cimmeria-data)   [CIMMERIA_DATA]
+  --config FILE   JSON or YAML config file                   [CIMMERIA_CONFIG]
+  -h, --help      show this help
+
+Users listed in the config file or a conan_server conf are not managed here.
+`;
+
+const OPTIONS = {
+  password: { type: 'string' },
+  data: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+const SUBCOMMANDS = ['add', 'passwd', 'remove', 'list'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+const usage = (message: string) => new UsageError(`${message}\nRun 'cimmeria user --help' for usage.`);
+
+/** `cimmeria user add|passwd|remove|list`. Resolves with the exit code. */
+export async function userCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, 'user');
+  if (values.help) {
+    process.stdout.write(USER_USAGE);
+    return 0;
+  }
+  const [sub, name, ...rest] = positionals;
+  if (sub === undefined) throw usage('Missing user command (add, passwd, remove or list)');
+  if (!SUBCOMMANDS.includes(sub as Subcommand)) throw usage(`Unknown user command '${sub}'`);
+  const command = sub as Subcommand;
+  if (command === 'list' ? name !== undefined : name === undefined) {
+    throw usage(command === 'list' ? `Unexpected argument '${name}'` : `Missing user name: cimmeria user ${command} NAME`);
+  }
+  if (rest.length > 0) throw usage(`Unexpected argument '${rest[0]}'`);
+  if (values.password !== undefined && command !== 'add' && command !== 'passwd') {
+    throw usage(`--password does not apply to 'user ${command}'`);
+  }
+  if (command === 'add' && !USER_NAME.test(name!)) {
+    throw new CommandError(`Invalid user name '${name}': use letters, digits, "_", ".", "@", "-" (at most 64)`);
+  }
+
+  const config = await loadConfig({ configFile: values.config, flags: { data: values.data } });
+  // Ask for the password before opening the database, so a prompt holds no lock.
+  const password = command === 'add' || command === 'passwd' ? await readNewPassword(values.password) : undefined;
+  const { store, close } = await openMetadata(config.data);
+  try {
+    const exists = name !== undefined && (await store.getPasswordHash(name)) !== undefined;
+    switch (command) {
+      case 'list':
+        for (const user of await store.listUsers()) process.stdout.write(`${user}\n`);
+        return 0;
+      case 'add':
+        if (exists) throw new CommandError(`User '${name}' already exists (change its password with 'cimmeria user passwd ${name}')`);
+        await store.setPasswordHash(name!, await hashPassword(password!));
+        process.stderr.write(`Added user '${name}'\n`);
+        break;
+      case 'passwd':
+        if (!exists) throw new CommandError(`No user '${name}' in ${config.data} (add it with 'cimmeria user add ${name}')`);
+        await store.setPasswordHash(name!, await hashPassword(password!));
+        process.stderr.write(`Changed the password of '${name}'\n`);
+        break;
+      case 'remove':
+        if (!(await store.deleteUser(name!))) throw new CommandError(`No user '${name}' in ${config.data}`);
+        process.stderr.write(`Removed user '${name}'\n`);
+        if ((await store.listUsers()).length === 0 && Object.keys(config.users).length === 0) {
+          process.stderr.write("No users left: the next 'cimmeria serve' creates 'admin' with a new password.\n");
+        }
+        break;
+    }
+    if (name !== undefined && name in config.users) {
+      process.stderr.write(`Note: '${name}' is also defined in the configuration, which is checked first at login.\n`);
+    }
+    return 0;
+  } finally {
+    await close();
+  }
+}

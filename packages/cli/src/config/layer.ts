@@ -1,0 +1,15 @@
+/** Configuration values as one source gave them, before validation. */
+export type RawConfig = Record<string, unknown>;
+
+/**
+ * What one source (defaults, a conan_server conf, a config file, the
+ * environment, command-line flags) contributes, and where each value came
+ * from so a validation error can name it.
+ */
+export interface ConfigLayer {
+  values: RawConfig;
+  /** Source label by key path: `port`, `users.alice`, `permissions.write`. */
+  sources: Record<string, string>;
+  /** Things worth telling the operator that are not errors. */
+  warnings?: string[];
+}

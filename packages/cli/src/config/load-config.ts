@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { readConanServerConf } from './conan-server-conf.js';
+import type { ConfigLayer, RawConfig } from './layer.js';
+import { configSchema, type CimmeriaConfig } from './schema.js';
+
+/** Environment variables read by {@link loadConfig}, and the key each sets. */
+export const ENV_VARS: Record<string, string> = {
+  CIMMERIA_PORT: 'port',
+  CIMMERIA_HOST: 'host',
+  CIMMERIA_DATA: 'data',
+  CIMMERIA_TOKEN_SECRET: 'tokenSecret',
+  CIMMERIA_TOKEN_EXPIRES_MINUTES: 'tokenExpiresMinutes',
+  CIMMERIA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  CIMMERIA_LOG_LEVEL: 'logLevel',
+};
+
+/** Names the config file when `--config` is not given. */
+export const CONFIG_ENV_VAR = 'CIMMERIA_CONFIG';
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Values from command-line flags, by configuration key (`port`, `logLevel`...). They win over everything. */
+  flags?: Record<string, unknown>;
+  /** Environment to read `CIMMERIA_*` from. Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A JSON (`.json`) or YAML (`.yaml`, `.yml`) config file. Default: `$CIMMERIA_CONFIG`. */
+  configFile?: string;
+  /** A conan_server `server.conf` to take users, permissions, port and token settings from. */
+  conanServerConf?: string;
+  /** Directory relative paths are resolved against. Default: `process.cwd()`. */
+  cwd?: string;
+  /** Receives notes that are not errors (ignored variables, weak secrets). Default: printed to stderr. */
+  onWarning?: (message: string) => void;
+}
+
+const FLAG_NAMES: Record<string, string> = {
+  port: '--port',
+  host: '--host',
+  data: '--data',
+  logLevel: '--log-level',
+  maxUploadBytes: '--max-upload-bytes',
+};
+
+/** Labels every value of `values` (down to each user and each permission list) with `label`. */
+function labelled(values: RawConfig, label: (key: string) => string): ConfigLayer {
+  const sources: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    sources[key] = label(key);
+    if ((key === 'users' || key === 'permissions') && value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const inner of Object.keys(value)) sources[`${key}.${inner}`] = label(key);
+    }
+  }
+  return { values, sources };
+}
+
+function envLayer(env: Record<string, string | undefined>, warn: (message: string) => void): ConfigLayer {
+  const values: RawConfig = {};
+  const names: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('CIMMERIA_') || value === undefined || value === '') continue;
+    const key = ENV_VARS[name];
+    if (key) {
+      values[key] = value;
+      names[key] = name;
+    } else if (name !== CONFIG_ENV_VAR) {
+      // A typo (CIMMERIA_PROT) would otherwise be silently ignored.
+      warn(`${name} is not a Cimmeria setting and is ignored (known: ${[...Object.keys(ENV_VARS), CONFIG_ENV_VAR].join(', ')})`);
+    }
+  }
+  return labelled(values, (key) => names[key]!);
+}
+
+/** Reads a JSON or YAML config file into raw values. */
+export async function readConfigFile(file: string): Promise<RawConfig> {
+  const extension = extname(file).toLowerCase();
+  if (!['.json', '.yaml', '.yml'].includes(extension)) {
+    throw new ConfigError(`Config file ${file}: expected a .json, .yaml or .yml file`);
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read the config file ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = extension === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Config file ${file} is not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`Config file ${file}: expected a mapping of settings at the top level`);
+  }
+  return parsed as RawConfig;
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Merges layers, later ones winning. Whole values are replaced, except
+ * `users` (merged per user) and `permissions` (its `read` and `write` lists
+ * replaced independently: rule order matters, so lists are never spliced).
+ */
+export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
+  const values: RawConfig = {};
+  const sources: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      if ((key === 'users' || key === 'permissions') && isMap(value) && isMap(values[key])) {
+        values[key] = { ...values[key], ...value };
+      } else {
+        // Replacing a value drops the sources of what it replaced.
+        for (const path of Object.keys(sources)) if (path.startsWith(`${key}.`)) delete sources[path];
+        values[key] = value;
+      }
+      for (const [path, source] of Object.entries(layer.sources)) {
+        if (path === key || path.startsWith(`${key}.`)) sources[path] = source;
+      }
+    }
+  }
+  return { values, sources, warnings: layers.flatMap((l) => l.warnings ?? []) };
+}
+
+function sourceOf(path: PropertyKey[], sources: Record<string, string>): string | undefined {
+  for (let length = path.length; length > 0; length--) {
+    const source = sources[path.slice(0, length).map(String).join('.')];
+    if (source) return source;
+  }
+  return undefined;
+}
+
+function showPath(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** One line per problem: `Invalid configuration: KEY: WHAT IS EXPECTED (from SOURCE)`. */
+export function formatConfigIssues(issues: z.core.$ZodIssue[], sources: Record<string, string>): string {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const path of keys) {
+      const message = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message;
+      const source = sourceOf(path, sources);
+      lines.push(`Invalid configuration: ${showPath(path) || '(top level)'}: ${message}${source ? ` (from ${source})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Builds the configuration from every source, in increasing precedence:
+ * defaults, a conan_server `server.conf`, the config file, `CIMMERIA_*`
+ * environment variables, command-line flags. Validates the merged result
+ * with one schema; throws a {@link ConfigError} naming each wrong key, what
+ * is expected and where the value came from. `data` comes back absolute.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<CimmeriaConfig> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const layers: ConfigLayer[] = [];
+  if (options.conanServerConf) layers.push(await readConanServerConf(resolve(cwd, options.conanServerConf)));
+  const configFile = options.configFile ?? (env[CONFIG_ENV_VAR] || undefined);
+  if (configFile) {
+    const file = resolve(cwd, configFile);
+    layers.push(labelled(await readConfigFile(file), () => `config file ${file}`));
+  }
+  layers.push(envLayer(env, warn));
+  const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined));
+  layers.push(labelled(flags, (key) => FLAG_NAMES[key] ?? `option ${key}`));
+
+  const merged = mergeLayers(layers);
+  for (const warning of merged.warnings ?? []) warn(warning);
+  const result = configSchema.safeParse(merged.values);
+  if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, merged.sources));
+  return { ...result.data, data: resolve(cwd, result.data.data) };
+}

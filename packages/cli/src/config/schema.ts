@@ -1,0 +1,105 @@
+import { DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
+import { z } from 'zod';
+
+/** Log levels, from the loudest filter to the quietest. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Defaults of `cimmeria serve`. */
+export const DEFAULTS = {
+  port: 9300,
+  host: '0.0.0.0',
+  data: './cimmeria-data',
+  tokenExpiresMinutes: 120,
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  logLevel: 'info',
+} as const;
+
+/** User names: what Basic auth and permission rules can carry (no `:`, `,`, blanks). */
+export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$/;
+const USER_NAME_TEXT = 'letters, digits, "_", ".", "@", "-" (at most 64, not starting with ".", "@" or "-")';
+
+// Environment variables and flags are strings: accept "9300" where a number is expected.
+const fromDigits = (value: unknown) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value);
+
+function integer(min: number, max: number) {
+  const error = `expected an integer between ${min} and ${max}`;
+  return z.preprocess(fromDigits, z.number({ error }).int({ error }).min(min, { error }).max(max, { error }));
+}
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** `"10GiB"`, `"500 MB"`, `"1048576"` or a number -> bytes; anything else passes through to fail validation. */
+function fromSize(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match && UNITS[(match[2] || 'b').toLowerCase()];
+  return match && unit ? Math.round(Number(match[1]) * unit) : value;
+}
+
+const sizeError = 'expected a positive number of bytes, such as 1073741824 or "10GiB"';
+
+const permissionRule = z.strictObject({
+  pattern: z
+    .string({ error: 'expected a reference pattern such as "*/*@*/*"' })
+    .regex(/^[^\s@/]+\/[^\s@/]+(@[^\s@/]+\/[^\s@/]+)?$/, {
+      error: 'expected a reference pattern name/version[@user/channel], such as "*/*@*/*"',
+    }),
+  // `users: "demo, admin"` reads like conan_server's server.conf, so accept it.
+  users: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((u) => u.trim()).filter((u) => u !== '') : value),
+    z.array(z.string().min(1), { error: 'expected a list of user names ("*" for anyone, "?" for any logged-in user)' }),
+  ),
+});
+
+const rules = z.array(permissionRule, { error: 'expected a list of {pattern, users} rules, first match wins' });
+
+/**
+ * The one schema every configuration source is validated against, after
+ * they are merged (flags > environment > config file > conan_server conf >
+ * defaults).
+ */
+export const configSchema = z.strictObject({
+  port: integer(0, 65535).default(DEFAULTS.port),
+  host: z.string({ error: 'expected a host name or IP address to listen on' }).min(1).default(DEFAULTS.host),
+  data: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }).default(DEFAULTS.data),
+  tokenSecret: z
+    .string({ error: 'expected a string of at least 16 characters' })
+    .min(16, { error: 'expected a string of at least 16 characters' })
+    .optional(),
+  tokenExpiresMinutes: integer(1, 525_600).default(DEFAULTS.tokenExpiresMinutes),
+  maxUploadBytes: z
+    .preprocess(fromSize, z.number({ error: sizeError }).int({ error: sizeError }).positive({ error: sizeError }))
+    .default(DEFAULTS.maxUploadBytes),
+  users: z
+    .record(
+      z.string().regex(USER_NAME, { error: `expected a user name made of ${USER_NAME_TEXT}` }),
+      z.string({ error: 'expected a scrypt hash (make one with `cimmeria hash-password`)' }).regex(/^scrypt\$/, {
+        error: 'expected a scrypt hash (make one with `cimmeria hash-password`), not a plaintext password',
+      }),
+      { error: 'expected a map of user name -> scrypt hash' },
+    )
+    .default({}),
+  permissions: z
+    .strictObject(
+      { read: rules.optional(), write: rules.optional() },
+      { error: 'expected {read: [...], write: [...]}' },
+    )
+    .default({}),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default(DEFAULTS.logLevel),
+});
+
+/** A validated configuration: what `startServer` runs with. */
+export type CimmeriaConfig = z.output<typeof configSchema>;
+/** A configuration as written in a file or passed to `loadConfig`: everything optional. */
+export type CimmeriaConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,32 @@
+/** Bad command line: unknown command or flag, missing argument. Exit code 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Configuration that cannot be used: unreadable file, value of the wrong shape. Exit code 2. */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A command that ran but could not do its job (user exists, user missing...). Exit code 1. */
+export class CommandError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** The exit code an error stands for: 2 for usage and configuration, 1 for the rest. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ConfigError) return 2;
+  return 1;
+}

@@ -1,0 +1,10 @@
+export { loadConfig, readConfigFile, mergeLayers, formatConfigIssues, ENV_VARS, CONFIG_ENV_VAR, type LoadConfigOptions } from './config/load-config.js';
+export { configSchema, DEFAULTS, LOG_LEVELS, type CimmeriaConfig, type CimmeriaConfigInput, type LogLevel } from './config/schema.js';
+export { parseIni, IniSyntaxError, type IniDocument, type IniEntry } from './config/ini.js';
+export { conanServerConfFromIni, conanServerConfLayer, readConanServerConf, type ConanServerConf } from './config/conan-server-conf.js';
+export type { ConfigLayer, RawConfig } from './config/layer.js';
+export { buildRegistry, BOOTSTRAP_ADMIN, ADMIN_WRITE_RULES, type OpenedRegistry } from './build-registry.js';
+export { dataPaths, openMetadata, persistentTokenSecret } from './data-dir.js';
+export { createLogger, withRequestLog, type Logger } from './logging.js';
+export { startServer, type RunningServer, type StartServerOptions } from './server.js';
+export { CommandError, ConfigError, UsageError, exitCodeOf } from './errors.js';

@@ -1,0 +1,101 @@
+import { createConanHandler } from '@cimmeria/core';
+import { serveNode, toNodeListener } from '@cimmeria/core/node';
+import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
+import type { CimmeriaConfig } from './config/schema.js';
+import { CommandError } from './errors.js';
+import { createLogger, withRequestLog, type Logger } from './logging.js';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Where request and lifecycle logs go. Default: a JSON logger on stdout at `config.logLevel`. */
+  logger?: Logger;
+  /**
+   * Receives the lines meant for the person who started the server: the URL,
+   * the bootstrap admin password, the permissions in force. Default: stderr.
+   */
+  notify?: (line: string) => void;
+}
+
+/** A running standalone server. */
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  port: number;
+  /** The password of the `admin` user created by this start, if one was. */
+  createdAdminPassword?: string;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (forcing
+   * the remaining connections closed after `graceMs`, default 10 s), then
+   * closes the database.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+function adminBanner(password: string): string[] {
+  const rule = '='.repeat(72);
+  return [
+    rule,
+    `Created user '${BOOTSTRAP_ADMIN}' with password: ${password}`,
+    'This password is shown only once. Change it with: cimmeria user passwd admin',
+    rule,
+  ];
+}
+
+/**
+ * Runs Cimmeria standalone: SQLite metadata and blobs under `config.data`,
+ * the Conan API on `config.host:config.port` with one log line per request.
+ */
+export async function startServer(config: CimmeriaConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const notify = options.notify ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const opened = await buildRegistry(config);
+  const handler = createConanHandler(opened.registry, {
+    onError: (error, request) =>
+      logger.error({ err: error, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
+  });
+  let server;
+  try {
+    server = await serveNode({ listener: withRequestLog(toNodeListener(handler), logger) }, {
+      port: config.port,
+      host: config.host,
+    });
+  } catch (error) {
+    await opened.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new CommandError(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+
+  if (opened.createdAdminPassword) adminBanner(opened.createdAdminPassword).forEach((line) => notify(line));
+  if (opened.writeRules.defaulted) {
+    notify(
+      opened.writeRules.rules.length > 0
+        ? `No write permissions configured: only user '${BOOTSTRAP_ADMIN}' may upload and delete.`
+        : 'No write permissions configured: nobody may upload or delete.',
+    );
+  }
+  logger.info({ url: server.url, data: config.data }, 'listening');
+  notify(`Cimmeria listening on ${server.url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = async ({ graceMs = 10_000 } = {}) => {
+    const http = server.server;
+    // Keep-alive connections busy with a long upload would hold close() forever.
+    const force = setTimeout(() => http.closeAllConnections(), graceMs);
+    force.unref();
+    try {
+      await server.close();
+    } finally {
+      clearTimeout(force);
+      await opened.close();
+    }
+  };
+  return {
+    url: server.url,
+    port: server.port,
+    createdAdminPassword: opened.createdAdminPassword,
+    close: (opts) => (closing ??= close(opts)),
+  };
+}

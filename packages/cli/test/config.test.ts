@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, loadConfig, verifyPasswordFor } from './support/api.js';
+import { runCli, startServe, tempDir } from './support/cli-process.js';
+
+let tmp: { dir: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  tmp = await tempDir();
+});
+afterEach(async () => {
+  await tmp.remove();
+});
+
+const SERVER_CONF = new URL('../../../conformance/server.conf', import.meta.url).pathname;
+
+describe('config validation (real process)', () => {
+  it('stops with exit code 2 and names the key and the variable for a bad CIMMERIA_PORT', async () => {
+    const result = await runCli(['serve', '--data', tmp.dir], { env: { CIMMERIA_PORT: 'ninety' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'Invalid configuration: port: expected an integer between 0 and 65535 (from CIMMERIA_PORT)',
+    );
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+  });
+
+  it('names the key and the file for a bad value in a YAML config file', async () => {
+    const file = join(tmp.dir, 'cimmeria.yaml');
+    await writeFile(file, 'port: 0\nmaxUploadBytes: lots\npermissions:\n  write:\n    - pattern: "zlib"\n      users: [ci]\n');
+    const result = await runCli(['serve', '--data', tmp.dir, '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Invalid configuration: maxUploadBytes: expected a positive number of bytes`);
+    expect(result.stderr).toContain(`(from config file ${file})`);
+    expect(result.stderr).toMatch(/permissions\.write\[0\]\.pattern: expected a reference pattern/);
+  });
+
+  it('refuses unknown settings in a JSON config file', async () => {
+    const file = join(tmp.dir, 'cimmeria.json');
+    await writeFile(file, JSON.stringify({ prot: 9300 }));
+    const result = await runCli(['serve', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Invalid configuration: prot: unknown setting (from config file ${file})`);
+  });
+
+  it('refuses a config file it cannot parse', async () => {
+    const file = join(tmp.dir, 'cimmeria.json');
+    await writeFile(file, '{ "port": ');
+    const result = await runCli(['serve', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Config file ${file} is not valid JSON`);
+  });
+
+  it('serves with settings from a YAML config file', async () => {
+    const file = join(tmp.dir, 'cimmeria.yml');
+    await writeFile(file, `port: 0\nhost: 127.0.0.1\ndata: ${JSON.stringify(join(tmp.dir, 'data'))}\nlogLevel: warn\n`);
+    const serve = await startServe(['--config', file]);
+    try {
+      expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${serve.url}/v2/ping`)).status).toBe(200);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    // logLevel warn: no request lines, no "listening" line.
+    expect(serve.stdout()).toBe('');
+  });
+
+  it('answers usage errors with exit code 2 and help with 0', async () => {
+    expect((await runCli(['launch'])).code).toBe(2);
+    expect((await runCli([])).code).toBe(2);
+    const unknownFlag = await runCli(['serve', '--prot', '1']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain("Unknown option '--prot'");
+    for (const args of [['--help'], ['serve', '--help'], ['user', '--help'], ['hash-password', '--help']]) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: cimmeria/);
+    }
+  });
+});
+
+describe('loadConfig', () => {
+  it('applies defaults and resolves the data directory', async () => {
+    const config = await loadConfig({ env: {}, cwd: tmp.dir });
+    expect(config).toMatchObject({
+      port: DEFAULTS.port,
+      host: '0.0.0.0',
+      data: join(tmp.dir, 'cimmeria-data'),
+      tokenExpiresMinutes: 120,
+      logLevel: 'info',
+      users: {},
+      permissions: {},
+    });
+    expect(config.tokenSecret).toBeUndefined();
+  });
+
+  it('reads JSON and YAML files alike', async () => {
+    const settings = {
+      port: 9400,
+      maxUploadBytes: '2GiB',
+      permissions: { write: [{ pattern: '*/*@acme/*', users: 'ci, release' }] },
+    };
+    await writeFile(join(tmp.dir, 'a.json'), JSON.stringify(settings));
+    await writeFile(
+      join(tmp.dir, 'a.yaml'),
+      'port: 9400\nmaxUploadBytes: 2GiB\npermissions:\n  write:\n    - pattern: "*/*@acme/*"\n      users: ci, release\n',
+    );
+    for (const file of ['a.json', 'a.yaml']) {
+      const config = await loadConfig({ env: {}, cwd: tmp.dir, configFile: file });
+      expect(config.port).toBe(9400);
+      expect(config.maxUploadBytes).toBe(2 * 1024 ** 3);
+      expect(config.permissions.write).toEqual([{ pattern: '*/*@acme/*', users: ['ci', 'release'] }]);
+    }
+  });
+
+  it('merges flags > environment > config file > conan_server conf', async () => {
+    await writeFile(join(tmp.dir, 'c.yaml'), 'port: 9401\nhost: 10.0.0.1\nlogLevel: debug\n');
+    const config = await loadConfig({
+      cwd: tmp.dir,
+      conanServerConf: SERVER_CONF,
+      configFile: 'c.yaml',
+      onWarning: () => {},
+      env: { CIMMERIA_HOST: '127.0.0.2', CIMMERIA_LOG_LEVEL: 'warn' },
+      flags: { logLevel: 'error', data: 'elsewhere' },
+    });
+    expect(config.port).toBe(9401); // file over server.conf's 9310
+    expect(config.host).toBe('127.0.0.2'); // env over file
+    expect(config.logLevel).toBe('error'); // flag over env
+    expect(config.data).toBe(join(tmp.dir, 'elsewhere'));
+    expect(config.tokenExpiresMinutes).toBe(120); // from server.conf
+    expect(Object.keys(config.users).sort()).toEqual(['admin', 'demo', 'other']);
+  });
+
+  it('merges users per name and keeps whole permission lists', async () => {
+    await writeFile(
+      join(tmp.dir, 'users.json'),
+      JSON.stringify({
+        users: { ci: 'scrypt$16384$8$1$c2FsdA$aGFzaA' },
+        permissions: { write: [{ pattern: 'tools/*', users: ['ci'] }] },
+      }),
+    );
+    const config = await loadConfig({
+      env: {},
+      cwd: tmp.dir,
+      conanServerConf: SERVER_CONF,
+      configFile: 'users.json',
+      onWarning: () => {},
+    });
+    expect(Object.keys(config.users).sort()).toEqual(['admin', 'ci', 'demo', 'other']);
+    expect(config.permissions.write).toEqual([{ pattern: 'tools/*', users: ['ci'] }]);
+    expect(config.permissions.read).toEqual([
+      { pattern: 'secret/*@*/*', users: ['demo'] },
+      { pattern: '*/*@*/*', users: ['*'] },
+    ]);
+    expect(await verifyPasswordFor(config, 'demo', 'demo')).toBe(true);
+  });
+
+  it('reports every problem with its source', async () => {
+    const error = await loadConfig({
+      env: { CIMMERIA_TOKEN_SECRET: 'short', CIMMERIA_TOKEN_EXPIRES_MINUTES: '0' },
+      flags: { port: '-1' },
+      cwd: tmp.dir,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = (error as Error).message.split('\n');
+    expect(lines).toContain('Invalid configuration: port: expected an integer between 0 and 65535 (from --port)');
+    expect(lines).toContain(
+      'Invalid configuration: tokenSecret: expected a string of at least 16 characters (from CIMMERIA_TOKEN_SECRET)',
+    );
+    expect(lines).toContain(
+      'Invalid configuration: tokenExpiresMinutes: expected an integer between 1 and 525600 (from CIMMERIA_TOKEN_EXPIRES_MINUTES)',
+    );
+  });
+
+  it('refuses plaintext passwords among static users', async () => {
+    await writeFile(join(tmp.dir, 'u.yaml'), 'users:\n  ci: hunter2\n');
+    await expect(loadConfig({ env: {}, cwd: tmp.dir, configFile: 'u.yaml' })).rejects.toThrow(
+      /users\.ci: expected a scrypt hash .*not a plaintext password \(from config file/,
+    );
+  });
+
+  it('warns about unknown CIMMERIA_ variables', async () => {
+    const warnings: string[] = [];
+    await loadConfig({ env: { CIMMERIA_PROT: '1' }, cwd: tmp.dir, onWarning: (w) => warnings.push(w) });
+    expect(warnings.join('\n')).toContain('CIMMERIA_PROT is not a Cimmeria setting');
+  });
+});
