@@ -6,7 +6,7 @@ import {
   StaticUsers,
   TokenService,
   createRegistry,
-  firstOf,
+  chainHashSources,
   hashPassword,
   type Authenticator,
   type PermissionRule,
@@ -56,11 +56,10 @@ export async function buildRegistry(config: CimmeriaConfig): Promise<OpenedRegis
       createdAdminPassword = randomBytes(18).toString('base64url');
       await metadata.store.setPasswordHash(BOOTSTRAP_ADMIN, await hashPassword(createdAdminPassword));
     }
-    const fromStore = new PasswordAuthenticator(metadata.store);
-    // Each authenticator that rejects costs one scrypt, so skip the empty static one.
-    const authenticator: Authenticator = staticUsers
-      ? firstOf(new PasswordAuthenticator(new StaticUsers(config.users)), fromStore)
-      : fromStore;
+    // Static users shadow store users of the same name.
+    const authenticator: Authenticator = new PasswordAuthenticator(
+      chainHashSources(new StaticUsers(config.users), metadata.store),
+    );
     const configuredWrite = config.permissions.write;
     const writeRules = configuredWrite
       ? { rules: configuredWrite, defaulted: false }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PasswordAuthenticator, StaticUsers, firstOf } from '../src/auth/authenticator.js';
+import { PasswordAuthenticator, StaticUsers, chainHashSources, firstOf } from '../src/auth/authenticator.js';
 import { hashPassword, verifyPassword } from '../src/auth/password-hash.js';
 import { TokenService } from '../src/auth/tokens.js';
 
@@ -56,5 +56,16 @@ describe('tokens', () => {
   it('rejects garbage', async () => {
     const tokens = new TokenService({ secret: 'a-long-enough-secret' });
     await expect(tokens.verify('garbage')).rejects.toThrow(/Invalid token/);
+  });
+});
+
+describe('chained password sources', () => {
+  it('asks each source in order, the first that knows the user wins', async () => {
+    const configured = new StaticUsers({ admin: await hashPassword('from-config') });
+    const stored = new StaticUsers({ admin: await hashPassword('from-store'), ci: await hashPassword('ci') });
+    const authenticator = new PasswordAuthenticator(chainHashSources(configured, stored));
+    expect(await authenticator.authenticate('admin', 'from-config')).toEqual({ name: 'admin' });
+    expect(await authenticator.authenticate('admin', 'from-store')).toBeUndefined();
+    expect(await authenticator.authenticate('ci', 'ci')).toEqual({ name: 'ci' });
   });
 });

@@ -38,6 +38,22 @@ export class StaticUsers implements PasswordHashSource {
   }
 }
 
+/**
+ * Looks a user up in each source in order; the first source that knows the
+ * user answers (so one scrypt per login, whichever source holds the user).
+ */
+export function chainHashSources(...sources: PasswordHashSource[]): PasswordHashSource {
+  return {
+    async getPasswordHash(user) {
+      for (const source of sources) {
+        const hash = await source.getPasswordHash(user);
+        if (hash !== undefined) return hash;
+      }
+      return undefined;
+    },
+  };
+}
+
 /** Tries each authenticator in order; the first that accepts wins. */
 export function firstOf(...authenticators: Authenticator[]): Authenticator {
   return {
