@@ -1,0 +1,1 @@
+export { conanRouter, type ConanRouterOptions } from './conan-router.js';

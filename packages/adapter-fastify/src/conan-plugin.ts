@@ -1,0 +1,39 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { createConanHandler, type HasService } from '@cimmeria/core';
+import { toNodeListener } from '@cimmeria/core/node';
+
+/** Options of {@link conanPlugin}, next to Fastify's own `prefix`. */
+export interface ConanPluginOptions {
+  registry: HasService;
+  /** Called with unexpected errors (answered 500) and backend outages (503). */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+// Every method goes to the core, which answers 405 where the protocol has none.
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'];
+
+/**
+ * The Conan 2 API as a Fastify plugin:
+ * `app.register(conanPlugin, { registry, prefix: '/conan' })`.
+ *
+ * Not wrapped in fastify-plugin on purpose: inside its own encapsulated
+ * scope it replaces the content-type parsers with one that leaves the raw
+ * request stream unread, so uploads stream to storage, while the host's
+ * parsers keep working everywhere else.
+ */
+export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instance, options) => {
+  const listener = toNodeListener(
+    createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError }),
+  );
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The core writes the response itself through the Node bridge.
+    reply.hijack();
+    await listener(request.raw, reply.raw);
+  };
+  for (const url of ['/', '/*']) {
+    instance.route({ method: METHODS, url, handler, exposeHeadRoute: false });
+  }
+};

@@ -1,0 +1,1 @@
+export { conanPlugin, type ConanPluginOptions } from './conan-plugin.js';
