@@ -1,0 +1,19 @@
+// One command: `pnpm --filter @cimmeria/example-express-embed start`.
+import { randomBytes } from 'node:crypto';
+import { createApp } from './app.mjs';
+
+const port = Number(process.env.PORT ?? 3000);
+const { app, close } = await createApp({
+  dataDir: process.env.DATA_DIR ?? './data',
+  user: process.env.CONAN_USER ?? 'demo',
+  password: process.env.CONAN_PASSWORD ?? 'demo',
+  // Sessions end at restart unless a secret is configured.
+  tokenSecret: process.env.TOKEN_SECRET ?? randomBytes(32).toString('hex'),
+});
+const server = app.listen(port, () => {
+  const url = `http://localhost:${server.address().port}`;
+  console.log(`Express app on ${url} (Conan remote: ${url}/conan)`);
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => server.close(() => close().then(() => process.exit(0))));
+}

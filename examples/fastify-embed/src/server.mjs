@@ -1,0 +1,19 @@
+// One command: `pnpm --filter @cimmeria/example-fastify-embed start`.
+import { randomBytes } from 'node:crypto';
+import { createApp } from './app.mjs';
+
+const port = Number(process.env.PORT ?? 3000);
+const app = await createApp({
+  dataDir: process.env.DATA_DIR ?? './data',
+  user: process.env.CONAN_USER ?? 'demo',
+  password: process.env.CONAN_PASSWORD ?? 'demo',
+  // Sessions end at restart unless a secret is configured.
+  tokenSecret: process.env.TOKEN_SECRET ?? randomBytes(32).toString('hex'),
+  logger: true,
+});
+await app.listen({ port, host: '0.0.0.0' });
+const url = `http://localhost:${app.server.address().port}`;
+console.log(`Fastify app on ${url} (Conan remote: ${url}/conan)`);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => app.close().then(() => process.exit(0)));
+}

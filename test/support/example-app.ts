@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+
+/** A running example, started with its own one command. */
+export interface RunningExample {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Runs `node src/server.mjs` in an example folder on a free port and waits for the URL it prints. */
+export async function startExample(folder: string): Promise<RunningExample> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cimmeria-example-'));
+  const child: ChildProcess = spawn(process.execPath, ['src/server.mjs'], {
+    cwd: folder,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, CONAN_USER: 'ci', CONAN_PASSWORD: 'ci-password' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /on (http:\/\/localhost:\d+) /.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`example exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+/** What a user of the example does: host routes, then log in, upload a recipe revision and read it back. */
+export async function exerciseExample(url: string): Promise<void> {
+  expect(await (await fetch(`${url}/status`)).json()).toEqual({ status: 'ok' });
+  const echo = await fetch(`${url}/api/echo`, {
+    method: 'POST',
+    body: JSON.stringify({ n: 1 }),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(await echo.json()).toEqual({ echo: { n: 1 } });
+
+  const login = await fetch(`${url}/conan/v2/users/authenticate`, {
+    headers: { authorization: `Basic ${Buffer.from('ci:ci-password').toString('base64')}` },
+  });
+  expect(login.status).toBe(200);
+  const token = await login.text();
+  const files = `${url}/conan/v2/conans/hello/1.0/_/_/revisions/0a1b2c/files`;
+  const contents: Record<string, string> = {
+    'conanfile.py': 'from conan import ConanFile\n',
+    'conan_export.tgz': 'not really a tarball',
+    'conanmanifest.txt': '123\nconanfile.py: abc\n',
+  };
+  for (const [path, body] of Object.entries(contents)) {
+    const response = await fetch(`${files}/${path}`, {
+      method: 'PUT',
+      body,
+      headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(body) },
+    });
+    expect(response.status, path).toBe(200);
+  }
+  const latest = await (await fetch(`${url}/conan/v2/conans/hello/1.0/_/_/latest`)).json();
+  expect(latest.revision).toBe('0a1b2c');
+  expect(await (await fetch(`${files}/conanfile.py`)).text()).toBe(contents['conanfile.py']);
+}
