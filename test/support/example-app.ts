@@ -33,10 +33,20 @@ export async function startExample(folder: string): Promise<RunningExample> {
   return {
     url,
     stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
+      try {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`example died before it was stopped (${child.exitCode ?? child.signalCode}):\n${output}`);
+        }
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timeout = new Promise((resolve) => setTimeout(resolve, 15_000, 'timeout'));
+        if ((await Promise.race([exited, timeout])) === 'timeout') {
+          child.kill('SIGKILL');
+          throw new Error(`example did not exit within 15 s of SIGTERM:\n${output}`);
+        }
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
