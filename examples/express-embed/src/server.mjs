@@ -15,5 +15,10 @@ const server = app.listen(port, () => {
   console.log(`Express app on ${url} (Conan remote: ${url}/conan)`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => server.close(() => close().then(() => process.exit(0))));
+  process.once(signal, () => {
+    // close() only drops the connections idle at that moment; keep dropping those
+    // that turn idle as their last request finishes, instead of waiting out keep-alive.
+    setInterval(() => server.closeIdleConnections(), 100).unref();
+    server.close(() => close().then(() => process.exit(0)));
+  });
 }

@@ -15,5 +15,10 @@ await app.listen({ port, host: '0.0.0.0' });
 const url = `http://localhost:${app.server.address().port}`;
 console.log(`Fastify app on ${url} (Conan remote: ${url}/conan)`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => app.close().then(() => process.exit(0)));
+  process.once(signal, () => {
+    // close() only drops the connections idle at that moment; keep dropping those
+    // that turn idle as their last request finishes, instead of waiting out keep-alive.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref();
+    app.close().then(() => process.exit(0));
+  });
 }
