@@ -69,7 +69,14 @@ export async function serveNode(
     url: `http://${shownHost}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        // close() drops only the connections idle right now; keep dropping those that
+        // turn idle as their last request finishes, rather than waiting out keep-alive.
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        server.close((error) => {
+          clearInterval(sweep);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };
