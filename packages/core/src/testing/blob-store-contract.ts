@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
+import { bytesOf, deterministicBytes, digestStream, streamText } from './byte-source.js';
+
+/** What a blob store test file gives the contract: a fresh store and a way to dispose of it. */
+export type MakeBlobStore = () => Promise<{ store: BlobStore; dispose(): Promise<void> }>;
+
+export interface BlobStoreContractOptions {
+  /** Size of the large-body test. Default 100 MiB. */
+  largeBodyBytes?: number;
+}
+
+async function keysOf(store: BlobStore, prefix?: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list(prefix)) keys.push(entry.key);
+  return keys.sort();
+}
+
+/**
+ * The behaviour every {@link BlobStore} must have. Call it from a test file
+ * with a factory for a fresh, empty store.
+ */
+export function blobStoreContract(name: string, makeStore: MakeBlobStore, options: BlobStoreContractOptions = {}): void {
+  const largeBodyBytes = options.largeBodyBytes ?? 100 * 1024 * 1024;
+
+  const withStore = (test: (store: BlobStore) => Promise<void>) => async () => {
+    const { store, dispose } = await makeStore();
+    try {
+      await test(store);
+    } finally {
+      await dispose();
+    }
+  };
+
+  describe(`BlobStore contract: ${name}`, () => {
+    it(
+      'stores and reads back a blob, with its size',
+      withStore(async (store) => {
+        expect(await store.put('blobs/aa/one', bytesOf('hello blob'))).toEqual({ size: 10 });
+        const read = await store.get('blobs/aa/one');
+        expect(read.size).toBe(10);
+        expect(await streamText(read.body)).toBe('hello blob');
+        expect(await store.stat('blobs/aa/one')).toEqual({ size: 10 });
+      }),
+    );
+
+    it(
+      'stores an empty blob',
+      withStore(async (store) => {
+        await store.put('blobs/empty', bytesOf(new Uint8Array(0)));
+        expect(await store.stat('blobs/empty')).toEqual({ size: 0 });
+        expect(await streamText((await store.get('blobs/empty')).body)).toBe('');
+      }),
+    );
+
+    it(
+      `streams a large body (${Math.round(largeBodyBytes / 1024 / 1024)} MiB) in and out intact`,
+      withStore(async (store) => {
+        const { body, sha256 } = deterministicBytes(largeBodyBytes, 7);
+        expect(await store.put('blobs/large', body)).toEqual({ size: largeBodyBytes });
+        const read = await store.get('blobs/large');
+        expect(read.size).toBe(largeBodyBytes);
+        expect(await digestStream(read.body)).toEqual({ sha256, size: largeBodyBytes });
+      }),
+      300_000,
+    );
+
+    it(
+      'reads exactly the requested byte ranges and reports the whole size',
+      withStore(async (store) => {
+        await store.put('blobs/range', bytesOf('0123456789abcdef'));
+        const range = async (start: number, end: number) => {
+          const read = await store.get('blobs/range', { start, end });
+          expect(read.size).toBe(16);
+          return streamText(read.body);
+        };
+        expect(await range(2, 5)).toBe('2345');
+        expect(await range(10, 15)).toBe('abcdef');
+        expect(await range(0, 0)).toBe('0');
+        expect(await range(15, 15)).toBe('f');
+      }),
+    );
+
+    it(
+      'reports missing blobs: get throws BlobNotFoundError, stat is undefined, delete is fine',
+      withStore(async (store) => {
+        await expect(store.get('blobs/missing')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await store.stat('blobs/missing')).toBeUndefined();
+        await expect(store.delete('blobs/missing')).resolves.toBeUndefined();
+      }),
+    );
+
+    it(
+      'deletes blobs',
+      withStore(async (store) => {
+        await store.put('blobs/gone', bytesOf('x'));
+        await store.delete('blobs/gone');
+        await expect(store.get('blobs/gone')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await keysOf(store)).not.toContain('blobs/gone');
+      }),
+    );
+
+    it(
+      'leaves nothing behind when the source fails midway',
+      withStore(async (store) => {
+        async function* failing() {
+          yield new Uint8Array(64 * 1024).fill(1);
+          yield new Uint8Array(64 * 1024).fill(2);
+          throw new Error('client went away');
+        }
+        await expect(store.put('blobs/broken', failing())).rejects.toThrow('client went away');
+        expect(await store.stat('blobs/broken')).toBeUndefined();
+        expect(await keysOf(store)).toEqual([]);
+      }),
+    );
+
+    it(
+      'replaces a blob written again under the same key',
+      withStore(async (store) => {
+        await store.put('blobs/again', bytesOf('first'));
+        await store.put('blobs/again', bytesOf('second, longer'));
+        expect(await streamText((await store.get('blobs/again')).body)).toBe('second, longer');
+        expect(await store.stat('blobs/again')).toEqual({ size: 14 });
+      }),
+    );
+
+    it(
+      'ends consistent after concurrent puts of the same content to one key and to many keys',
+      withStore(async (store) => {
+        const content = () => deterministicBytes(3 * 1024 * 1024 + 17, 3);
+        const { sha256 } = content();
+        await Promise.all(Array.from({ length: 5 }, () => store.put('blobs/same', content().body)));
+        await Promise.all(Array.from({ length: 5 }, (_, i) => store.put(`blobs/many/${i}`, content().body)));
+        expect(await digestStream((await store.get('blobs/same')).body)).toMatchObject({ sha256 });
+        for (let i = 0; i < 5; i++) {
+          expect(await digestStream((await store.get(`blobs/many/${i}`)).body)).toMatchObject({ sha256 });
+        }
+        expect(await keysOf(store)).toEqual(['blobs/many/0', 'blobs/many/1', 'blobs/many/2', 'blobs/many/3', 'blobs/many/4', 'blobs/same']);
+      }),
+    );
+
+    it(
+      'lists blobs under a prefix with sizes and modification times',
+      withStore(async (store) => {
+        const before = Date.now() - 5_000;
+        await store.put('blobs/a/1', bytesOf('1'));
+        await store.put('blobs/a/2', bytesOf('22'));
+        await store.put('blobs/b/3', bytesOf('333'));
+        const listed = [];
+        for await (const entry of store.list('blobs/a/')) listed.push(entry);
+        listed.sort((x, y) => x.key.localeCompare(y.key));
+        expect(listed.map((e) => [e.key, e.size])).toEqual([
+          ['blobs/a/1', 1],
+          ['blobs/a/2', 2],
+        ]);
+        for (const entry of listed) {
+          expect(entry.lastModified).toBeInstanceOf(Date);
+          expect(entry.lastModified.getTime()).toBeGreaterThan(before);
+        }
+        expect(await keysOf(store)).toEqual(['blobs/a/1', 'blobs/a/2', 'blobs/b/3']);
+      }),
+    );
+
+    it(
+      'serves presigned URLs a plain fetch can download (when the store can presign)',
+      withStore(async (store) => {
+        if (!store.presignGet) return;
+        await store.put('blobs/presigned', bytesOf('fetched directly'));
+        const url = await store.presignGet('blobs/presigned', { expiresInSeconds: 60, fileName: 'x.txt' });
+        const response = await fetch(url);
+        expect(response.status).toBe(200);
+        expect(await response.text()).toBe('fetched directly');
+      }),
+    );
+
+    it(
+      'answers ping when it has one',
+      withStore(async (store) => {
+        if (store.ping) await expect(store.ping()).resolves.toBeUndefined();
+      }),
+    );
+  });
+}

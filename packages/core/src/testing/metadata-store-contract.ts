@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MANIFEST_FILE,
+  type BlobRecord,
+  type FileOwner,
+  type MetadataStore,
+} from '../metadata/metadata-store.js';
+import type { PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
+
+/** What a metadata store test file gives the contract: a fresh, migrated store and a way to dispose of it. */
+export type MakeMetadataStore = () => Promise<{
+  store: MetadataStore & { migrate?(): Promise<unknown> };
+  dispose(): Promise<void>;
+}>;
+
+const hello: RecipeRef = { name: 'hello', version: '1.0' };
+const helloAcme: RecipeRef = { name: 'hello', version: '1.0', user: 'acme', channel: 'stable' };
+const rrev = (ref: RecipeRef, revision: string): RecipeRevisionRef => ({ ...ref, revision });
+const prev = (ref: RecipeRevisionRef, packageId: string, packageRevision: string): PackageRevisionRef => ({
+  ...ref,
+  packageId,
+  packageRevision,
+});
+const recipeOwner = (ref: RecipeRevisionRef): FileOwner => ({ kind: 'recipe', ref });
+const packageOwner = (ref: PackageRevisionRef): FileOwner => ({ kind: 'package', ref });
+
+let blobCounter = 0;
+function blob(sha1 = 'a'.repeat(40)): BlobRecord {
+  blobCounter += 1;
+  return { key: `blobs/test/${blobCounter}-${Math.random().toString(36).slice(2)}`, size: 3, sha1, sha256: 'b'.repeat(64) };
+}
+
+/** Stores a recipe revision's files, the manifest last, so it is published. */
+async function publishRecipe(store: MetadataStore, ref: RecipeRevisionRef): Promise<void> {
+  await store.recordFile(recipeOwner(ref), 'conanfile.py', blob());
+  await store.recordFile(recipeOwner(ref), MANIFEST_FILE, blob());
+}
+
+async function publishPackage(store: MetadataStore, ref: PackageRevisionRef): Promise<void> {
+  await store.recordFile(packageOwner(ref), 'conaninfo.txt', blob());
+  await store.recordFile(packageOwner(ref), MANIFEST_FILE, blob());
+}
+
+/**
+ * The behaviour every {@link MetadataStore} must have, publication rules
+ * included. Call it from a test file with a factory for a fresh store.
+ */
+export function metadataStoreContract(name: string, makeStore: MakeMetadataStore): void {
+  const withStore = (test: (store: MetadataStore) => Promise<void>) => async () => {
+    const { store, dispose } = await makeStore();
+    try {
+      await test(store);
+    } finally {
+      await dispose();
+    }
+  };
+
+  describe(`MetadataStore contract: ${name}`, () => {
+    it(
+      'keeps a revision invisible until its manifest is stored',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob());
+        expect(await store.recipeRevisions(hello)).toEqual([]);
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+        expect(await store.files(recipeOwner(r1))).toBeUndefined();
+        expect(await store.file(recipeOwner(r1), 'conanfile.py')).toBeUndefined();
+        expect(await store.searchRecipes('')).toEqual([]);
+
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+        expect((await store.files(recipeOwner(r1)))?.map((f) => f.path).sort()).toEqual(['conanfile.py', MANIFEST_FILE]);
+        expect(await store.searchRecipes('')).toEqual([hello]);
+      }),
+    );
+
+    it(
+      'lists revisions newest first with strictly increasing times, even within one millisecond',
+      withStore(async (store) => {
+        for (const revision of ['aaa1', 'aaa2', 'aaa3']) await publishRecipe(store, rrev(hello, revision));
+        const revisions = await store.recipeRevisions(hello);
+        expect(revisions.map((r) => r.revision)).toEqual(['aaa3', 'aaa2', 'aaa1']);
+        expect(revisions[0]!.timeMicros).toBeGreaterThan(revisions[1]!.timeMicros);
+        expect(revisions[1]!.timeMicros).toBeGreaterThan(revisions[2]!.timeMicros);
+      }),
+    );
+
+    it(
+      'makes a revision the latest again, with a newer time, when its manifest is stored again',
+      withStore(async (store) => {
+        await publishRecipe(store, rrev(hello, 'aaa1'));
+        await publishRecipe(store, rrev(hello, 'aaa2'));
+        const before = await store.recipeRevisions(hello);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob());
+        const after = await store.recipeRevisions(hello);
+        expect(after.map((r) => r.revision)).toEqual(['aaa1', 'aaa2']);
+        expect(after[0]!.timeMicros).toBeGreaterThan(before[0]!.timeMicros);
+      }),
+    );
+
+    it(
+      'shows a package revision only when both its manifest and its recipe manifest are stored',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const p1 = prev(r1, 'f00d', 'bbb1');
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob());
+        await publishPackage(store, p1);
+        expect(await store.packageRevisions(p1)).toEqual([]);
+        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await store.files(packageOwner(p1))).toBeUndefined();
+
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
+        expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
+
+        const p2 = prev(r1, 'f00d', 'bbb2');
+        await store.recordFile(packageOwner(p2), 'conaninfo.txt', blob());
+        expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
+      }),
+    );
+
+    it(
+      'gives the latest revision of each binary of a recipe revision',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        await publishPackage(store, prev(r1, 'f00d', 'bbb2'));
+        await publishPackage(store, prev(r1, 'cafe', 'ccc1'));
+        const latest = await store.latestPackages(r1);
+        expect(latest.map((p) => [p.packageId, p.revision]).sort()).toEqual([
+          ['cafe', 'ccc1'],
+          ['f00d', 'bbb2'],
+        ]);
+        expect(await store.latestPackages(rrev(hello, 'aaa2'))).toEqual([]);
+      }),
+    );
+
+    it(
+      'lists nested file paths and replaces a file stored again',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        const first = blob();
+        const second = blob('c'.repeat(40));
+        await store.recordFile(recipeOwner(r1), 'metadata/logs/build.log', first);
+        await store.recordFile(recipeOwner(r1), 'metadata/logs/build.log', second);
+        expect((await store.files(recipeOwner(r1)))?.map((f) => f.path)).toContain('metadata/logs/build.log');
+        expect(await store.file(recipeOwner(r1), 'metadata/logs/build.log')).toEqual({
+          path: 'metadata/logs/build.log',
+          blobKey: second.key,
+          size: 3,
+          sha1: second.sha1,
+        });
+        expect(await store.file(recipeOwner(r1), 'nope')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'keeps references with user and channel apart from those without',
+      withStore(async (store) => {
+        await publishRecipe(store, rrev(hello, 'aaa1'));
+        await publishRecipe(store, rrev(helloAcme, 'aaa2'));
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+        expect((await store.recipeRevisions(helloAcme)).map((r) => r.revision)).toEqual(['aaa2']);
+        expect(await store.searchRecipes('hel')).toEqual([hello, helloAcme]);
+      }),
+    );
+
+    it(
+      'searches by name prefix case-insensitively, with _ and % taken literally',
+      withStore(async (store) => {
+        for (const name of ['my_lib', 'myxlib', 'my%lib', 'Zlib']) {
+          await publishRecipe(store, rrev({ name, version: '1.0' }, 'aaa1'));
+        }
+        const names = async (prefix: string) => (await store.searchRecipes(prefix)).map((r) => r.name);
+        expect(await names('my_')).toEqual(['my_lib']);
+        expect(await names('my%')).toEqual(['my%lib']);
+        expect(await names('ZL')).toEqual(['Zlib']);
+        expect(await names('zl')).toEqual(['Zlib']);
+        expect((await names('')).length).toBe(4);
+      }),
+    );
+
+    it(
+      'deletes recipes, recipe revisions and binaries, reporting what did not exist',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const r2 = rrev(hello, 'aaa2');
+        await publishRecipe(store, r1);
+        await publishRecipe(store, r2);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        await publishPackage(store, prev(r1, 'f00d', 'bbb2'));
+        await publishPackage(store, prev(r1, 'cafe', 'ccc1'));
+
+        expect(await store.deletePackageRevision(prev(r1, 'f00d', 'bbb2'))).toBe(true);
+        expect(await store.deletePackageRevision(prev(r1, 'f00d', 'bbb2'))).toBe(false);
+        expect((await store.packageRevisions({ ...r1, packageId: 'f00d' })).map((r) => r.revision)).toEqual(['bbb1']);
+        expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(true);
+        expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(false);
+        expect(await store.deletePackages(r1)).toBe(true);
+        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await store.deletePackages(r2)).toBe(true);
+        expect(await store.deletePackages(rrev(hello, 'dead'))).toBe(false);
+
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa2']);
+        expect(await store.deleteRecipeRevision(r1)).toBe(false);
+        expect(await store.deleteRecipeRevision(r2)).toBe(true);
+        expect(await store.searchRecipes('')).toEqual([]);
+
+        await publishRecipe(store, rrev(helloAcme, 'aaa3'));
+        expect(await store.deleteRecipe(helloAcme)).toBe(true);
+        expect(await store.deleteRecipe(helloAcme)).toBe(false);
+        expect(await store.recipeRevisions(helloAcme)).toEqual([]);
+      }),
+    );
+
+    it(
+      'leaves other revisions intact when one is deleted',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const r2 = rrev(hello, 'aaa2');
+        await publishRecipe(store, r1);
+        await publishRecipe(store, r2);
+        await publishPackage(store, prev(r2, 'f00d', 'bbb1'));
+        await store.deleteRecipeRevision(r1);
+        expect((await store.files(recipeOwner(r2)))?.length).toBe(2);
+        expect((await store.latestPackages(r2)).map((p) => p.revision)).toEqual(['bbb1']);
+      }),
+    );
+
+    it(
+      'finds blobs by sha1',
+      withStore(async (store) => {
+        const record = blob('d'.repeat(40));
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', record);
+        expect(await store.findBlobBySha1('d'.repeat(40))).toEqual(record);
+        expect(await store.findBlobBySha1('e'.repeat(40))).toBeUndefined();
+      }),
+    );
+
+    it(
+      'keeps users',
+      withStore(async (store) => {
+        await store.setPasswordHash('demo', 'hash-1');
+        await store.setPasswordHash('admin', 'hash-2');
+        expect(await store.getPasswordHash('demo')).toBe('hash-1');
+        await store.setPasswordHash('demo', 'hash-3');
+        expect(await store.getPasswordHash('demo')).toBe('hash-3');
+        expect(await store.listUsers()).toEqual(['admin', 'demo']);
+        expect(await store.deleteUser('demo')).toBe(true);
+        expect(await store.deleteUser('demo')).toBe(false);
+        expect(await store.getPasswordHash('demo')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'converges when many files of one new revision are recorded concurrently',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const paths = Array.from({ length: 19 }, (_, i) => `file-${i}.txt`);
+        await Promise.all([
+          ...paths.map((path) => store.recordFile(recipeOwner(r1), path, blob())),
+          store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob()),
+        ]);
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+        expect((await store.files(recipeOwner(r1)))?.length).toBe(20);
+      }),
+    );
+
+    it(
+      'can be migrated again without harm',
+      withStore(async (store) => {
+        const migratable = store as MetadataStore & { migrate?(): Promise<unknown> };
+        if (migratable.migrate) await migratable.migrate();
+        await publishRecipe(store, rrev(hello, 'aaa1'));
+        expect((await store.recipeRevisions(hello)).length).toBe(1);
+        await expect(store.ping()).resolves.toBeUndefined();
+      }),
+    );
+  });
+}
