@@ -1,0 +1,580 @@
+#!/usr/bin/env node
+// Cimmeria throughput benchmark (run with `pnpm bench` from the repository root).
+//
+// 1. Requests per second of `GET /v2/conans/hello/1.0/_/_/latest` on a Cimmeria server
+//    (SQLite + local directory) against a bare node:http server answering the same JSON body.
+// 2. MiB/s of uploading and downloading one large file against a plain streamed file copy,
+//    with the server's peak RSS during each transfer.
+//
+// Each server and the load generator (autocannon) run in their own child process; everything
+// listens on and talks to 127.0.0.1 only. Temp files and children are removed on exit, error
+// or Ctrl-C. See bench/README.md.
+import { fork } from 'node:child_process';
+import { createHash, randomFill } from 'node:crypto';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs, promisify } from 'node:util';
+
+const randomFillAsync = promisify(randomFill);
+const here = new URL('.', import.meta.url).pathname;
+const MiB = 1024 * 1024;
+
+// --- options -----------------------------------------------------------------
+
+const HELP = `Usage: node bench/http-throughput.mjs [options]
+
+Options (environment variable in brackets):
+  --duration S      seconds of measured load per server, split over the rounds [BENCH_DURATION, 10]
+  --warmup S        seconds of unmeasured load per server first               [BENCH_WARMUP, 2]
+  --connections N   concurrent keep-alive connections                        [BENCH_CONNECTIONS, 32]
+  --rounds N        measured rounds per server, in ABBA order                 [BENCH_ROUNDS, 2]
+  --size-mib N      size of the transferred file in MiB                       [BENCH_SIZE_MIB, 256]
+  --runs N          runs of copy / upload / download (the median is kept)     [BENCH_RUNS, 3]
+  --skip-rps        skip the requests/s part
+  --skip-transfer   skip the upload/download part
+  --json FILE       also write the results as JSON to FILE ('-' for stdout)
+  --cpu-prof DIR    run the Cimmeria server with --cpu-prof, profiles into DIR
+  -h, --help        this help
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    rounds: { type: 'string' },
+    'size-mib': { type: 'string' },
+    runs: { type: 'string' },
+    'skip-rps': { type: 'boolean', default: false },
+    'skip-transfer': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (flags.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function numberOption(flag, env, fallback, { min = 0, integer = false } = {}) {
+  const raw = flags[flag] ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    console.error(`Invalid --${flag} / ${env}: ${raw}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const config = {
+  durationSeconds: numberOption('duration', 'BENCH_DURATION', 10, { min: 1 }),
+  warmupSeconds: numberOption('warmup', 'BENCH_WARMUP', 2),
+  connections: numberOption('connections', 'BENCH_CONNECTIONS', 32, { min: 1, integer: true }),
+  rounds: numberOption('rounds', 'BENCH_ROUNDS', 2, { min: 1, integer: true }),
+  sizeMiB: numberOption('size-mib', 'BENCH_SIZE_MIB', 256, { min: 1, integer: true }),
+  runs: numberOption('runs', 'BENCH_RUNS', 3, { min: 1, integer: true }),
+};
+const jsonOut = flags.json;
+const cpuProfDir = flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined;
+
+// --- cleanup -----------------------------------------------------------------
+
+const children = new Set();
+let tempDir;
+
+function cleanupSync() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  if (tempDir) {
+    rmSync(tempDir, { recursive: true, force: true });
+    tempDir = undefined;
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping, cleaning up`);
+    cleanupSync();
+    process.exit(130);
+  });
+}
+process.on('exit', cleanupSync);
+
+// --- child processes -----------------------------------------------------------
+
+function startChild(script, { env = {}, args = [], execArgv = [] } = {}) {
+  const child = fork(join(here, 'lib', script), args, {
+    env: { ...process.env, ...env },
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** The next IPC message of `type` from a child, failing if it exits or takes too long. */
+function nextMessage(child, type, timeoutMs = 30_000) {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => done(new Error(`${type} from child ${child.pid}: timed out`)), timeoutMs);
+    const onMessage = (message) => message?.type === type && done(undefined, message);
+    const onExit = (code, signal) => done(new Error(`child ${child.pid} exited (${signal ?? code}) before ${type}`));
+    function done(error, message) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolvePromise(message);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function startServer(script, env, execArgv) {
+  const child = startChild(script, { env, execArgv });
+  const { url } = await nextMessage(child, 'ready');
+  return { child, url, pid: child.pid };
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  if (child.connected) child.send({ type: 'stop' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function cpuMicros(server) {
+  server.child.send({ type: 'cpu' });
+  return (await nextMessage(server.child, 'cpu')).micros;
+}
+
+// --- HTTP client helpers (node:http, keep-alive off: one request each) ------------
+
+function call(url, { method = 'GET', headers = {}, body, responseTo } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      if (responseTo && res.statusCode === 200) {
+        pipeline(res, responseTo).then(() => resolvePromise({ status: res.statusCode, headers: res.headers }), reject);
+        return;
+      }
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolvePromise({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else pipeline(body, req).catch(reject);
+  });
+}
+
+async function expectOk(what, responsePromise) {
+  const response = await responsePromise;
+  if (response.status !== 200) throw new Error(`${what}: HTTP ${response.status} ${response.text ?? ''}`.trim());
+  return response;
+}
+
+const sha1Of = (data) => createHash('sha1').update(data).digest('hex');
+
+async function sha1OfFile(path) {
+  const hash = createHash('sha1');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+// --- statistics and printing ------------------------------------------------------
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const pct = (x) => `${fmt(x * 100, 0)}%`;
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+const log = (...args) => console.log(...args);
+
+// --- part 1: requests per second ---------------------------------------------------
+
+const RECIPE = '/v2/conans/hello/1.0/_/_';
+const LATEST = `${RECIPE}/latest`;
+const RREV = 'b7c1e1b3f0a94a6c8e2d5f4a3b2c1d0e';
+
+async function runLoad(url, seconds) {
+  const child = startChild('load.mjs', {
+    args: [JSON.stringify({ url, connections: config.connections, duration: seconds, pipelining: 1 })],
+  });
+  const { result } = await nextMessage(child, 'result', (seconds + 30) * 1000);
+  await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  return result;
+}
+
+async function measureLoad(server, url, seconds) {
+  const cpuBefore = await cpuMicros(server);
+  const result = await runLoad(url, seconds);
+  const cpuAfter = await cpuMicros(server);
+  if (result.non2xx || result.errors || result.timeouts) {
+    throw new Error(
+      `load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts ` +
+        JSON.stringify(result.statusCodeStats),
+    );
+  }
+  return {
+    ...result,
+    serverCpu: (cpuAfter - cpuBefore) / 1e6 / result.durationSeconds,
+    loadCpu: result.cpuMicros / 1e6 / result.durationSeconds,
+  };
+}
+
+function combine(runs) {
+  const requests = runs.reduce((s, r) => s + r.requests, 0);
+  const seconds = runs.reduce((s, r) => s + r.durationSeconds, 0);
+  return {
+    requestsPerSecond: requests / seconds,
+    requests,
+    seconds,
+    // autocannon reports percentiles per run: the mean of the rounds' medians, the worst p99.
+    latencyP50Ms: runs.reduce((s, r) => s + r.latency.p50, 0) / runs.length,
+    latencyP99Ms: Math.max(...runs.map((r) => r.latency.p99)),
+    serverCpu: runs.reduce((s, r) => s + r.serverCpu * r.durationSeconds, 0) / seconds,
+    loadGeneratorCpu: runs.reduce((s, r) => s + r.loadCpu * r.durationSeconds, 0) / seconds,
+    rounds: runs.map((r) => ({
+      requestsPerSecond: r.requests / r.durationSeconds,
+      latencyP50Ms: r.latency.p50,
+      latencyP99Ms: r.latency.p99,
+      serverCpu: r.serverCpu,
+    })),
+  };
+}
+
+async function requestsPerSecond(cimmeria) {
+  const latestUrl = `${cimmeria.url}${LATEST}`;
+  const latest = await expectOk('GET latest', call(latestUrl));
+  const parsed = JSON.parse(latest.text);
+  if (parsed.revision !== RREV) throw new Error(`GET latest answered ${latest.text}, expected revision ${RREV}`);
+  log(`GET ${LATEST} -> 200 ${latest.text}`);
+
+  const baseline = await startServer('baseline-server.mjs', { BENCH_BODY: latest.text });
+  try {
+    const same = await expectOk('GET baseline', call(`${baseline.url}${LATEST}`));
+    if (same.text !== latest.text) throw new Error(`baseline answered ${same.text}`);
+    log(
+      `baseline node:http on ${baseline.url} answers the same ${Buffer.byteLength(latest.text)}-byte body` +
+        ` (cimmeria content-length ${latest.headers['content-length'] ?? 'none'}, baseline ${same.headers['content-length']})`,
+    );
+
+    const targets = [
+      { name: 'cimmeria', server: cimmeria, url: latestUrl, runs: [] },
+      { name: 'node:http', server: baseline, url: `${baseline.url}${LATEST}`, runs: [] },
+    ];
+    const roundSeconds = config.durationSeconds / config.rounds;
+    if (config.warmupSeconds > 0) {
+      for (const t of targets) {
+        log(`warm-up ${t.name}: ${config.warmupSeconds} s`);
+        await runLoad(t.url, config.warmupSeconds);
+      }
+    }
+    // ABBA ordering: each server goes first as often as second, so drift (thermal, page
+    // cache, other tenants) does not favour one of them.
+    for (let round = 0; round < config.rounds; round++) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        const r = await measureLoad(t.server, t.url, roundSeconds);
+        t.runs.push(r);
+        log(
+          `round ${round + 1}/${config.rounds} ${t.name.padEnd(9)}: ${fmt(r.requests / r.durationSeconds)} req/s, ` +
+            `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server CPU ${pct(r.serverCpu)}, autocannon CPU ${pct(r.loadCpu)}`,
+        );
+      }
+    }
+    const [c, b] = targets.map((t) => combine(t.runs));
+    return { cimmeria: c, baseline: b, ratio: c.requestsPerSecond / b.requestsPerSecond, body: latest.text };
+  } finally {
+    await stopChild(baseline.child);
+  }
+}
+
+// --- part 2: upload / download against a file copy ------------------------------
+
+async function generateFile(path, bytes) {
+  const chunk = 4 * MiB;
+  const hash = createHash('sha1');
+  const out = createWriteStream(path);
+  let written = 0;
+  async function* chunks() {
+    while (written < bytes) {
+      const size = Math.min(chunk, bytes - written);
+      const buffer = await randomFillAsync(Buffer.allocUnsafe(size));
+      hash.update(buffer);
+      written += size;
+      yield buffer;
+    }
+  }
+  await pipeline(chunks, out);
+  return hash.digest('hex');
+}
+
+function readStatus(pid, field) {
+  return readFile(`/proc/${pid}/status`, 'utf8').then((text) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    if (!match) throw new Error(`${field} not in /proc/${pid}/status`);
+    return Number(match[1]) * 1024;
+  });
+}
+
+/**
+ * Peak RSS of the server while `action` runs. On Linux the kernel's own high-water mark
+ * (VmHWM, reset through clear_refs), which misses nothing; elsewhere the child samples itself.
+ */
+async function peakRss(server, action) {
+  let mode = 'sampled';
+  try {
+    await writeFile(`/proc/${server.pid}/clear_refs`, '5');
+    mode = 'vmhwm';
+  } catch {
+    server.child.send({ type: 'rss-start' });
+    await nextMessage(server.child, 'rss-started');
+  }
+  const before = mode === 'vmhwm' ? await readStatus(server.pid, 'VmRSS') : undefined;
+  const result = await action();
+  let peak;
+  if (mode === 'vmhwm') peak = await readStatus(server.pid, 'VmHWM');
+  else {
+    server.child.send({ type: 'rss-stop' });
+    peak = (await nextMessage(server.child, 'rss-peak')).bytes;
+  }
+  return { result, peakRss: peak, rssBefore: before, rssMode: mode };
+}
+
+async function timed(action) {
+  const start = process.hrtime.bigint();
+  await action();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function transfers(cimmeria, token) {
+  const bytes = config.sizeMiB * MiB;
+  const dir = join(tempDir, 'transfer');
+  await mkdir(dir);
+  const source = join(dir, 'source.bin');
+  const copyTarget = join(dir, 'copy.bin');
+  const downloadTarget = join(dir, 'download.bin');
+
+  log(`generating ${config.sizeMiB} MiB of random data...`);
+  let sha1;
+  const generateSeconds = await timed(async () => {
+    sha1 = await generateFile(source, bytes);
+  });
+  log(`  ${source}: sha1 ${sha1} (${fmt(config.sizeMiB / generateSeconds, 0)} MiB/s to generate)`);
+
+  const auth = { authorization: `Bearer ${token}` };
+  const packageId = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+  const runs = [];
+  for (let run = 1; run <= config.runs; run++) {
+    // Plain copy: the same streaming a server does, with no HTTP and no hashing.
+    const copySeconds = await timed(() => pipeline(createReadStream(source), createWriteStream(copyTarget)));
+    await rm(copyTarget);
+
+    // Upload into a fresh package revision each run, then publish it with its manifest.
+    const prev = createHash('md5').update(`bench-${run}-${Date.now()}`).digest('hex');
+    const base = `${cimmeria.url}${RECIPE}/revisions/${RREV}/packages/${packageId}/revisions/${prev}/files`;
+    const fileUrl = `${base}/conan_package.tgz`;
+    const upload = await peakRss(cimmeria, () =>
+      timed(() =>
+        expectOk(
+          'PUT conan_package.tgz',
+          call(fileUrl, {
+            method: 'PUT',
+            headers: { ...auth, 'content-length': String(bytes), 'x-checksum-sha1': sha1, 'content-type': 'application/octet-stream' },
+            body: createReadStream(source),
+          }),
+        ),
+      ),
+    );
+    const manifest = `conan_package.tgz: ${sha1}\n`;
+    await expectOk(
+      'PUT package conanmanifest.txt',
+      call(`${base}/conanmanifest.txt`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-length': String(Buffer.byteLength(manifest)), 'x-checksum-sha1': sha1Of(manifest) },
+        body: manifest,
+      }),
+    );
+
+    // Download to a file; the sha1 is checked afterwards, outside the timed part.
+    let downloadHeaders;
+    const download = await peakRss(cimmeria, () =>
+      timed(async () => {
+        const response = await expectOk('GET conan_package.tgz', call(fileUrl, { responseTo: createWriteStream(downloadTarget) }));
+        downloadHeaders = response.headers;
+      }),
+    );
+    const got = await stat(downloadTarget);
+    const gotSha1 = await sha1OfFile(downloadTarget);
+    if (got.size !== bytes || gotSha1 !== sha1) {
+      throw new Error(`download: got ${got.size} bytes with sha1 ${gotSha1}, expected ${bytes} bytes with ${sha1}`);
+    }
+    if (downloadHeaders['x-checksum-sha1'] !== sha1) throw new Error(`download: X-Checksum-Sha1 ${downloadHeaders['x-checksum-sha1']}`);
+    await rm(downloadTarget);
+
+    const r = {
+      copyMiBps: config.sizeMiB / copySeconds,
+      uploadMiBps: config.sizeMiB / upload.result,
+      downloadMiBps: config.sizeMiB / download.result,
+      uploadPeakRss: upload.peakRss,
+      downloadPeakRss: download.peakRss,
+      rssBeforeUpload: upload.rssBefore,
+      rssMode: upload.rssMode,
+    };
+    runs.push(r);
+    log(
+      `run ${run}/${config.runs}: copy ${fmt(r.copyMiBps)} MiB/s, upload ${fmt(r.uploadMiBps)} MiB/s ` +
+        `(server peak RSS ${fmt(r.uploadPeakRss / MiB)} MiB), download ${fmt(r.downloadMiBps)} MiB/s ` +
+        `(server peak RSS ${fmt(r.downloadPeakRss / MiB)} MiB), sha1 verified`,
+    );
+  }
+  const copy = median(runs.map((r) => r.copyMiBps));
+  const upload = median(runs.map((r) => r.uploadMiBps));
+  const download = median(runs.map((r) => r.downloadMiBps));
+  return {
+    sizeMiB: config.sizeMiB,
+    sha1,
+    copyMiBps: copy,
+    uploadMiBps: upload,
+    downloadMiBps: download,
+    uploadRatio: upload / copy,
+    downloadRatio: download / copy,
+    serverRssBeforeUpload: runs[0].rssBeforeUpload,
+    serverPeakRssUpload: Math.max(...runs.map((r) => r.uploadPeakRss)),
+    serverPeakRssDownload: Math.max(...runs.map((r) => r.downloadPeakRss)),
+    rssMeasuredBy: runs[0].rssMode === 'vmhwm' ? '/proc/<pid>/status VmHWM (reset via clear_refs)' : 'process.memoryUsage.rss() every 20 ms',
+    runs,
+  };
+}
+
+// --- main ------------------------------------------------------------------------
+
+async function seedRecipe(cimmeria) {
+  const basic = Buffer.from('bench:bench-password').toString('base64');
+  const token = (await expectOk('authenticate', call(`${cimmeria.url}/v2/users/authenticate`, { headers: { authorization: `Basic ${basic}` } }))).text;
+  const files = {
+    'conanfile.py': 'from conan import ConanFile\n\nclass Hello(ConanFile):\n    name = "hello"\n    version = "1.0"\n',
+  };
+  files['conanmanifest.txt'] = `1700000000\nconanfile.py: ${createHash('md5').update(files['conanfile.py']).digest('hex')}\n`;
+  // The manifest last: storing it publishes the revision.
+  for (const [path, content] of Object.entries(files)) {
+    await expectOk(
+      `PUT ${path}`,
+      call(`${cimmeria.url}${RECIPE}/revisions/${RREV}/files/${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-length': String(Buffer.byteLength(content)), 'x-checksum-sha1': sha1Of(content) },
+        body: content,
+      }),
+    );
+  }
+  return token;
+}
+
+function summary(results) {
+  const lines = ['', '=== Summary ==='];
+  const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}`;
+  lines.push(machine);
+  if (results.rps) {
+    const { cimmeria: c, baseline: b, ratio } = results.rps;
+    lines.push(
+      '',
+      `GET ${LATEST}: ${config.connections} connections, ${config.durationSeconds} s per server in ${config.rounds} round(s) after ${config.warmupSeconds} s warm-up`,
+      table([
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'autocannon CPU'],
+        ['cimmeria', fmt(c.requestsPerSecond), fmt(c.latencyP50Ms, 1), fmt(c.latencyP99Ms, 1), pct(c.serverCpu), pct(c.loadGeneratorCpu)],
+        ['node:http', fmt(b.requestsPerSecond), fmt(b.latencyP50Ms, 1), fmt(b.latencyP99Ms, 1), pct(b.serverCpu), pct(b.loadGeneratorCpu)],
+      ]),
+      `ratio cimmeria / node:http: ${fmt(ratio, 3)} (${pct(ratio)})`,
+    );
+  }
+  if (results.transfer) {
+    const t = results.transfer;
+    lines.push(
+      '',
+      `${t.sizeMiB} MiB file, median of ${config.runs} run(s)`,
+      table([
+        ['operation', 'MiB/s', 'vs copy', 'server peak RSS'],
+        ['file copy (stream pipeline)', fmt(t.copyMiBps), '1.000', '-'],
+        ['upload (HTTP PUT)', fmt(t.uploadMiBps), fmt(t.uploadRatio, 3), `${fmt(t.serverPeakRssUpload / MiB)} MiB`],
+        ['download (HTTP GET)', fmt(t.downloadMiBps), fmt(t.downloadRatio, 3), `${fmt(t.serverPeakRssDownload / MiB)} MiB`],
+      ]),
+      `server RSS before the first upload: ${t.serverRssBeforeUpload === undefined ? '-' : `${fmt(t.serverRssBeforeUpload / MiB)} MiB`};` +
+        ` peak measured by ${t.rssMeasuredBy}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const started = Date.now();
+  tempDir = await mkdtemp(join(tmpdir(), 'cimmeria-bench-'));
+  const dataDir = join(tempDir, 'server');
+  await mkdir(dataDir);
+  log(
+    `Cimmeria benchmark — temp dir ${tempDir}\n` +
+      `config: ${JSON.stringify(config)}${cpuProfDir ? `, CPU profiles in ${cpuProfDir}` : ''}`,
+  );
+
+  const execArgv = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const cimmeria = await startServer(
+    'cimmeria-server.mjs',
+    { BENCH_DATA_DIR: dataDir, BENCH_USER: 'bench', BENCH_PASSWORD: 'bench-password' },
+    execArgv,
+  );
+  log(`cimmeria on ${cimmeria.url} (pid ${cimmeria.pid})`);
+  const results = { config, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() };
+  try {
+    const token = await seedRecipe(cimmeria);
+    if (!flags['skip-rps']) {
+      log('\n--- requests/s ---');
+      results.rps = await requestsPerSecond(cimmeria);
+    }
+    if (!flags['skip-transfer']) {
+      log('\n--- upload / download ---');
+      results.transfer = await transfers(cimmeria, token);
+    }
+  } finally {
+    await stopChild(cimmeria.child);
+  }
+  results.elapsedSeconds = (Date.now() - started) / 1000;
+  log(summary(results));
+  log(`\ntotal time ${fmt(results.elapsedSeconds, 1)} s`);
+  if (jsonOut === '-') process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else if (jsonOut) {
+    await writeFile(jsonOut, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results written to ${jsonOut}`);
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  cleanupSync();
+}

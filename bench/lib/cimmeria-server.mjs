@@ -1,0 +1,58 @@
+// Child process: a Cimmeria server on SQLite + a local directory, on 127.0.0.1 and a free port.
+// Reads are open to anyone, writes to one user. Tells the parent its URL over IPC, and stops
+// (closing the database) when the parent says so or goes away.
+import { join } from 'node:path';
+import {
+  ConanServerAuthorizer,
+  PasswordAuthenticator,
+  StaticUsers,
+  TokenService,
+  createConanHandler,
+  createRegistry,
+  hashPassword,
+} from '@cimmeria/core';
+import { serveNode } from '@cimmeria/core/node';
+import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
+import { FsBlobStore } from '@cimmeria/storage-fs';
+import { startMonitor } from './monitor.mjs';
+
+const { BENCH_DATA_DIR: dir, BENCH_USER: user, BENCH_PASSWORD: password } = process.env;
+if (!dir || !user || !password || !process.send) {
+  console.error('cimmeria-server.mjs is started by bench/http-throughput.mjs');
+  process.exit(2);
+}
+
+const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+await sqlite.store.migrate();
+const registry = createRegistry({
+  metadata: sqlite.store,
+  blobs: new FsBlobStore({ directory: join(dir, 'blobs') }),
+  authenticator: new PasswordAuthenticator(new StaticUsers({ [user]: await hashPassword(password) })),
+  tokens: new TokenService({ secret: 'bench-secret-0123456789abcdef' }),
+  authorizer: new ConanServerAuthorizer({
+    read: [{ pattern: '*/*@*/*', users: ['*'] }],
+    write: [{ pattern: '*/*@*/*', users: [user] }],
+  }),
+  downloads: 'stream',
+});
+const handler = createConanHandler(registry, {
+  onError: (error, request) => console.error(`cimmeria: ${request.method} ${request.url}:`, error),
+});
+const server = await serveNode(handler, { host: '127.0.0.1', port: 0 });
+
+const monitor = startMonitor();
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.server.closeAllConnections();
+  await server.close().catch(() => undefined);
+  await sqlite.close().catch(() => undefined);
+  process.exit(0);
+}
+process.on('message', (message) => {
+  if (message?.type === 'stop') void stop();
+  else monitor.handle(message);
+});
+process.on('disconnect', () => void stop());
+process.send({ type: 'ready', url: server.url });
