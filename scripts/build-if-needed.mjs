@@ -21,7 +21,8 @@ const stale = readdirSync(join(root, 'packages')).filter((name) => {
   if (!existsSync(join(pkg, 'package.json'))) return false;
   const dist = join(pkg, 'dist');
   if (!existsSync(dist)) return true;
-  const sources = Math.max(newest(join(pkg, 'src')), statSync(join(pkg, 'package.json')).mtimeMs);
+  const configs = ['package.json', 'tsup.config.ts'].filter((f) => existsSync(join(pkg, f)));
+  const sources = Math.max(newest(join(pkg, 'src')), ...configs.map((f) => statSync(join(pkg, f)).mtimeMs));
   return sources > newest(dist);
 });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conanRouter } from '@cimmeria/adapter-express';
 import { conanPlugin } from '@cimmeria/adapter-fastify';
 import type { Registry } from '@cimmeria/core';
+import { login } from './support/login.js';
 import { conformanceRegistry } from './support/conformance-registry.js';
 import { listen } from './support/listen.js';
 
@@ -46,10 +47,7 @@ describe.each(Object.keys(hosts))('the %s adapter', (name) => {
     const made = await conformanceRegistry();
     dispose = made.dispose;
     host = await hosts[name]!(made.registry);
-    const login = await fetch(`${host.url}/conan/v2/users/authenticate`, {
-      headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
-    });
-    token = await login.text();
+    token = await login(`${host.url}/conan`, 'demo', 'demo');
   });
 
   afterAll(async () => {
@@ -60,7 +58,7 @@ describe.each(Object.keys(hosts))('the %s adapter', (name) => {
   const put = (path: string, body: Uint8Array) =>
     fetch(`${host.url}${FILES}/${path}`, {
       method: 'PUT',
-      body,
+      body: body as BodyInit,
       headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(body) },
     });
 
@@ -124,14 +122,12 @@ describe('the express adapter behind a parser that turned the upload into JSON',
     app.use('/conan', conanRouter(registry));
     const host = await listen(createServer(app));
     try {
-      const login = await fetch(`${host.url}/conan/v2/users/authenticate`, {
-        headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
-      });
+      const token = await login(`${host.url}/conan`, 'demo', 'demo');
       const body = '{"not": "a file"}';
       const response = await fetch(`${host.url}${FILES}/conanfile.py`, {
         method: 'PUT',
         body,
-        headers: { authorization: `Bearer ${await login.text()}` },
+        headers: { authorization: `Bearer ${token}` },
       });
       expect(response.status).toBe(415);
       const files = await fetch(`${host.url}${FILES}`);

@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConanHandler, type Registry } from '@cimmeria/core';
 import { serveNode, type NodeServer } from '@cimmeria/core/node';
+import { basicAuth, login } from './support/login.js';
 import { conformanceRegistry } from './support/conformance-registry.js';
 
 // Every kind of bad input gets a clear 4xx and changes nothing a user can see.
@@ -55,10 +56,7 @@ beforeAll(async () => {
   registry = made.registry;
   dispose = made.dispose;
   server = await serveNode(createConanHandler(registry));
-  const login = await fetch(`${server.url}/v2/users/authenticate`, {
-    headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
-  });
-  demo = await login.text();
+  demo = await login(server.url, 'demo', 'demo');
   // A published revision to compare against after each rejected request.
   expect((await upload('conanfile.py', 'from conan import ConanFile\n')).status).toBe(200);
   expect((await upload('conanmanifest.txt', 'manifest\n')).status).toBe(200);
@@ -192,10 +190,7 @@ describe('uploads', () => {
 
   it('rejects an anonymous upload with 401 and an unprivileged one with 403', async () => {
     expect((await call(`${FILES}/x.txt`, { method: 'PUT', body: 'x', token: null })).status).toBe(401);
-    const login = await fetch(`${server.url}/v2/users/authenticate`, {
-      headers: { authorization: `Basic ${Buffer.from('other:other').toString('base64')}` },
-    });
-    const other = await login.text();
+    const other = await login(server.url, 'other', 'other');
     expect((await call(`${FILES}/x.txt`, { method: 'PUT', body: 'x', token: other })).status).toBe(403);
     expect(await filesNow()).not.toContain('x.txt');
   });
@@ -238,7 +233,7 @@ describe('tokens', () => {
 
   it('rejects wrong passwords with 401', async () => {
     const response = await fetch(`${server.url}/v2/users/authenticate`, {
-      headers: { authorization: `Basic ${Buffer.from('demo:wrong').toString('base64')}` },
+      headers: { authorization: basicAuth('demo', 'wrong') },
     });
     expect(response.status).toBe(401);
   });

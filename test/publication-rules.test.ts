@@ -6,6 +6,7 @@ import { createConanHandler } from '@cimmeria/core';
 import { serveNode, type NodeServer } from '@cimmeria/core/node';
 import { deterministicBytes } from '@cimmeria/core/testing';
 import type { FsBlobStore } from '@cimmeria/storage-fs';
+import { login } from './support/login.js';
 import { conformanceRegistry } from './support/conformance-registry.js';
 
 // The publication rules of DESIGN.md, as a client sees them over HTTP.
@@ -20,10 +21,7 @@ beforeAll(async () => {
   dispose = made.dispose;
   blobDirectory = (made.registry.options.blobs as FsBlobStore).directory;
   server = await serveNode(createConanHandler(made.registry));
-  const login = await fetch(`${server.url}/v2/users/authenticate`, {
-    headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
-  });
-  token = await login.text();
+  token = await login(server.url, 'demo', 'demo');
 });
 
 afterAll(async () => {

@@ -1,15 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'node/index': 'src/node/index.ts',
-    'testing/index': 'src/testing/index.ts',
-  },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node22',
-  external: ['vitest'],
-});
+export default packageBuild(
+  { index: 'src/index.ts', 'node/index': 'src/node/index.ts', 'testing/index': 'src/testing/index.ts' },
+  { external: ['vitest'] },
+);

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { login } from './login.js';
 
 /** A running example, started with its own one command. */
 export interface RunningExample {
@@ -63,11 +64,7 @@ export async function exerciseExample(url: string): Promise<void> {
   });
   expect(await echo.json()).toEqual({ echo: { n: 1 } });
 
-  const login = await fetch(`${url}/conan/v2/users/authenticate`, {
-    headers: { authorization: `Basic ${Buffer.from('ci:ci-password').toString('base64')}` },
-  });
-  expect(login.status).toBe(200);
-  const token = await login.text();
+  const token = await login(`${url}/conan`, 'ci', 'ci-password');
   const files = `${url}/conan/v2/conans/hello/1.0/_/_/revisions/0a1b2c/files`;
   const contents: Record<string, string> = {
     'conanfile.py': 'from conan import ConanFile\n',

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
+import { withFixture, type Fixture } from './fixture.js';
 import { bytesOf, deterministicBytes, digestStream, streamText } from './byte-source.js';
 
 /** What a blob store test file gives the contract: a fresh store and a way to dispose of it. */
-export type MakeBlobStore = () => Promise<{ store: BlobStore; dispose(): Promise<void> }>;
+export type MakeBlobStore = Fixture<BlobStore>;
 
 export interface BlobStoreContractOptions {
   /** Size of the large-body test. Default 100 MiB. */
@@ -23,14 +24,7 @@ async function keysOf(store: BlobStore, prefix?: string): Promise<string[]> {
 export function blobStoreContract(name: string, makeStore: MakeBlobStore, options: BlobStoreContractOptions = {}): void {
   const largeBodyBytes = options.largeBodyBytes ?? 100 * 1024 * 1024;
 
-  const withStore = (test: (store: BlobStore) => Promise<void>) => async () => {
-    const { store, dispose } = await makeStore();
-    try {
-      await test(store);
-    } finally {
-      await dispose();
-    }
-  };
+  const withStore = (test: (store: BlobStore) => Promise<void>) => withFixture(makeStore, test);
 
   describe(`BlobStore contract: ${name}`, () => {
     it(

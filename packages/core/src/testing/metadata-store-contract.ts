@@ -5,13 +5,11 @@ import {
   type FileOwner,
   type MetadataStore,
 } from '../metadata/metadata-store.js';
+import { withFixture, type Fixture } from './fixture.js';
 import type { PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
 
 /** What a metadata store test file gives the contract: a fresh, migrated store and a way to dispose of it. */
-export type MakeMetadataStore = () => Promise<{
-  store: MetadataStore & { migrate?(): Promise<unknown> };
-  dispose(): Promise<void>;
-}>;
+export type MakeMetadataStore = Fixture<MetadataStore & { migrate?(): Promise<unknown> }>;
 
 const hello: RecipeRef = { name: 'hello', version: '1.0' };
 const helloAcme: RecipeRef = { name: 'hello', version: '1.0', user: 'acme', channel: 'stable' };
@@ -46,14 +44,7 @@ async function publishPackage(store: MetadataStore, ref: PackageRevisionRef): Pr
  * included. Call it from a test file with a factory for a fresh store.
  */
 export function metadataStoreContract(name: string, makeStore: MakeMetadataStore): void {
-  const withStore = (test: (store: MetadataStore) => Promise<void>) => async () => {
-    const { store, dispose } = await makeStore();
-    try {
-      await test(store);
-    } finally {
-      await dispose();
-    }
-  };
+  const withStore = (test: (store: MetadataStore) => Promise<void>) => withFixture(makeStore, test);
 
   describe(`MetadataStore contract: ${name}`, () => {
     it(
