@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
+import { withStatementCache } from './statement-cache.js';
 
 /** Options of {@link createSqliteMetadataStore}. */
 export interface SqliteMetadataOptions {
@@ -28,6 +29,6 @@ export function createSqliteMetadataStore(options: SqliteMetadataOptions): Sqlit
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { store: new KyselyMetadataStore(db), db, close: () => db.destroy() };
 }
