@@ -8,6 +8,7 @@ export interface ConanRouterOptions {
   onError?: (error: unknown, request: Request) => void;
 }
 
+/** What Express body parsers leave on a request; `rawBody` is what the Node bridge reads instead of the stream. */
 type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
 
 /**
@@ -18,27 +19,44 @@ type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
  * Requests reach the core through the one Node bridge (`toNodeListener`).
  * Host body parsers need not be configured for it: uploads are read as raw
  * streams, and when a host parser has already read an upload into a Buffer
- * (e.g. `express.raw()`), those bytes are handed over instead.
+ * (e.g. `express.raw()`), those bytes are handed over instead. An upload a
+ * parser turned into something else (JSON, text, form fields) is refused
+ * with 415 rather than stored wrong.
  */
 export function conanRouter(registry: HasService, options: ConanRouterOptions = {}): Router {
   // Inside a router Express strips the mount path from req.url, so the API starts at the root.
   const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError }));
   const router = Router();
   router.use((req: ParsedRequest, res: ExpressResponse) => {
-    if (req._body || req.readableEnded) {
-      if (Buffer.isBuffer(req.body)) {
-        // The bridge reads `rawBody` when the stream was already consumed.
-        req.rawBody = req.body;
-      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        // A parser turned the bytes into something else (JSON, text): they cannot be trusted as a file.
-        res
-          .status(415)
-          .type('text/plain')
-          .send('Upload body was consumed by a host body parser; send it as application/octet-stream');
-        return;
-      }
+    if (!handOverParsedBody(req)) {
+      res
+        .status(415)
+        .type('text/plain')
+        .send('Upload body was consumed by a host body parser; send it as application/octet-stream');
+      return;
     }
     void listener(req, res);
   });
   return router;
+}
+
+/**
+ * Makes the bytes a host parser already read available to the bridge.
+ * Returns false when they are lost: the stream was read and what is left
+ * is not the original bytes.
+ */
+function handOverParsedBody(req: ParsedRequest): boolean {
+  // body-parser 1 marks `_body`; body-parser 2 (Express 5) only leaves the stream ended.
+  const consumed = req._body === true || req.readableEnded;
+  if (!consumed) return true;
+  if (Buffer.isBuffer(req.body)) {
+    req.rawBody = req.body;
+    return true;
+  }
+  // An empty body parsed to `{}` loses nothing (e.g. a DELETE sent with a JSON content type).
+  if (req.headers['content-length'] === '0') {
+    req.rawBody = Buffer.alloc(0);
+    return true;
+  }
+  return req.method === 'GET' || req.method === 'HEAD';
 }
