@@ -6,7 +6,8 @@ import { RECORDING, conformanceRegistry } from './support/conformance-registry.j
 // A host with its own JSON route next to the plugin, registered under a prefix.
 conformanceContract('Fastify plugin under /conan', RECORDING, async () => {
   const { registry, dispose } = await conformanceRegistry();
-  const app = Fastify();
+  // Close promptly even if a keep-alive connection turns idle only after close() began.
+  const app = Fastify({ forceCloseConnections: true });
   app.post('/api/echo', async (request) => request.body);
   await app.register(conanPlugin, { registry, prefix: '/conan' });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -25,7 +25,9 @@ async function registry(): Promise<Registry> {
 
 /** A host with a JSON echo route; `setup` registers the plugin. Returns the base URL. */
 async function start(setup: (app: FastifyInstance) => PromiseLike<unknown>, options: FastifyServerOptions = {}) {
-  const app = Fastify(options);
+  // Drop keep-alive connections at close even if a response was still finishing:
+  // Fastify's default closes only those idle at that moment, then waits out keepAliveTimeout.
+  const app = Fastify({ forceCloseConnections: true, ...options });
   app.post('/api/echo', async (request) => request.body);
   await setup(app);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
