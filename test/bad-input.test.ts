@@ -246,10 +246,19 @@ describe('routes', () => {
     expect((await call(`${RECIPE}/unknown`)).status).toBe(404);
   });
 
+  it('answers HEAD wherever GET is answered', async () => {
+    const ping = await call('/v1/ping', { method: 'HEAD' });
+    expect(ping.status).toBe(200);
+    const latest = await call(`${RECIPE}/latest`, { method: 'HEAD' });
+    expect(latest.status).toBe(200);
+    expect(latest.headers.get('content-type')).toBe('application/json');
+    expect(latest.text).toBe('');
+  });
+
   it('answers a wrong method with 405 and an Allow header', async () => {
     const response = await call(`${RECIPE}/latest`, { method: 'DELETE' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
     const post = await call(`${FILES}/conanfile.py`, { method: 'POST', body: 'x' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toContain('PUT');

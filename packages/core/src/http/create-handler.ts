@@ -19,6 +19,12 @@ import { parseRange } from './range.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
 import { empty, json, revisionJson, text } from './responses.js';
 
+/** The same status and headers, no body: the answer to HEAD. */
+function withoutBody(response: Response): Response {
+  void response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
+}
+
 /** A WHATWG fetch handler: the shape every host (node:http, Express, Fastify, Bun, Deno...) can call. */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -181,7 +187,8 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
         });
       }
       const principal = operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request);
-      return await operations[operation]({ request, url, params: match.params, principal });
+      const response = await operations[operation]({ request, url, params: match.params, principal });
+      return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
     } catch (error) {
       return errorResponse(error, options.onError && ((e) => options.onError!(e, request)));
     }

@@ -52,10 +52,12 @@ export function matchRoute(segments: readonly string[]): RouteMatch | undefined 
 
 /** The operation for a method on a matched route, if the method is allowed there. */
 export function operationFor(match: RouteMatch, method: string): Operation | undefined {
-  return match.methods[method as Method];
+  // HTTP: every GET resource answers HEAD too.
+  return match.methods[method as Method] ?? (method === 'HEAD' ? match.methods.GET : undefined);
 }
 
 /** Methods allowed on a matched route, for the `Allow` header of a 405. */
 export function allowedMethods(match: RouteMatch): string[] {
-  return Object.keys(match.methods);
+  const methods = Object.keys(match.methods);
+  return match.methods.GET && !match.methods.HEAD ? [...methods, 'HEAD'] : methods;
 }
