@@ -10,7 +10,13 @@ const { app, close } = await createApp({
   // Sessions end at restart unless a secret is configured.
   tokenSecret: process.env.TOKEN_SECRET ?? randomBytes(32).toString('hex'),
 });
-const server = app.listen(port, () => {
+// Express 5 hands listen errors (e.g. EADDRINUSE) to this callback rather than throwing.
+const server = app.listen(port, (error) => {
+  if (error) {
+    console.error(`Cannot listen on port ${port}: ${error.message}`);
+    close().finally(() => process.exit(1));
+    return;
+  }
   const url = `http://localhost:${server.address().port}`;
   console.log(`Express app on ${url} (Conan remote: ${url}/conan)`);
 });

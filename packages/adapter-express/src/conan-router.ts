@@ -22,6 +22,12 @@ type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
  * (e.g. `express.raw()`), those bytes are handed over instead. An upload a
  * parser turned into something else (JSON, text, form fields) is refused
  * with 415 rather than stored wrong.
+ *
+ * Conan clients send uploads without a content type, which the usual
+ * parsers (`express.json()`, `express.urlencoded()`, `express.raw()` with
+ * its default type) skip, so uploads stream. A parser that reads every body
+ * buffers each upload whole and applies its own `limit`; mounting the router
+ * before such parsers keeps uploads streaming.
  */
 export function conanRouter(registry: HasService, options: ConanRouterOptions = {}): Router {
   // Inside a router Express strips the mount path from req.url, so the API starts at the root.

@@ -112,4 +112,20 @@ describe('conanRouter', () => {
     expect(response.status).toBe(500);
     expect(seen).toEqual([failure]);
   });
+
+  it('hands methods fetch() cannot send to the core, which answers 405', async () => {
+    const url = await start((app, router) => void app.use('/conan', router));
+    for (const method of ['TRACE', 'PROPFIND']) {
+      const answer = await new Promise<{ status?: number; allow?: string }>((resolve, reject) => {
+        const request = httpRequest(`${url}/conan${RECIPE}/latest`, { method });
+        request.once('response', (response) => {
+          response.resume();
+          resolve({ status: response.statusCode, allow: response.headers.allow });
+        });
+        request.once('error', reject);
+        request.end();
+      });
+      expect(answer, method).toEqual({ status: 405, allow: 'GET, HEAD' });
+    }
+  });
 });

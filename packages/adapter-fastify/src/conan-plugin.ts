@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createConanHandler, type HasService } from '@cimmeria/core';
 import { toNodeListener } from '@cimmeria/core/node';
 
@@ -8,9 +8,6 @@ export interface ConanPluginOptions {
   /** Called with unexpected errors (answered 500) and backend outages (503). */
   onError?: (error: unknown, request: Request) => void;
 }
-
-// Every method goes to the core, which answers 405 where the protocol has none.
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'];
 
 /**
  * The Conan 2 API as a Fastify plugin:
@@ -33,7 +30,10 @@ export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instan
     reply.hijack();
     await listener(request.raw, reply.raw);
   };
+  // Every method the server accepts (TRACE, QUERY and any the host added with
+  // addHttpMethod too) goes to the core, which answers 405 where the protocol has none.
+  const method = instance.supportedMethods;
   for (const url of ['/', '/*']) {
-    instance.route({ method: METHODS, url, handler, exposeHeadRoute: false });
+    instance.route({ method, url, handler, exposeHeadRoute: false });
   }
 };

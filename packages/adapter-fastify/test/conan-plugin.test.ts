@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conanPlugin } from '@cimmeria/adapter-fastify';
@@ -43,10 +44,30 @@ async function upload(api: string, path: string, body: Uint8Array, headers: Reco
   });
 }
 
+/** Sends a bodyless request with any method (fetch() refuses TRACE); resolves status and Allow header. */
+function send(method: string, url: string): Promise<{ status?: number; allow?: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method });
+    request.once('response', (response) => {
+      response.resume();
+      resolve({ status: response.statusCode, allow: response.headers.allow });
+    });
+    request.once('error', reject);
+    request.end();
+  });
+}
+
 describe('conanPlugin', () => {
-  it('streams uploads past the host bodyLimit and JSON parser, which keep applying to host routes', async () => {
+  it('streams uploads past the host bodyLimit and parsers, which keep applying to host routes', async () => {
     const r = await registry();
-    const url = await start((app) => app.register(conanPlugin, { registry: r, prefix: '/conan' }), { bodyLimit: 1024 });
+    const url = await start(
+      (app) => {
+        // A host parser that would buffer every other body: the plugin's scope must not inherit it.
+        app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+        return app.register(conanPlugin, { registry: r, prefix: '/conan' });
+      },
+      { bodyLimit: 1024 },
+    );
     const api = `${url}/conan`;
     const auth = { authorization: `Bearer ${await login(api, 'demo', 'demo')}` };
 
@@ -99,5 +120,17 @@ describe('conanPlugin', () => {
     const response = await fetch(`${url}/conan/v2/users/authenticate`, { headers: { authorization: basicAuth('demo', 'demo') } });
     expect(response.status).toBe(500);
     expect(seen).toEqual([failure]);
+  });
+
+  it('hands every method the server accepts to the core, which answers 405', async () => {
+    const r = await registry();
+    const url = await start(async (app) => {
+      // A method the host added before registering the plugin is routed too.
+      app.addHttpMethod('PROPFIND');
+      await app.register(conanPlugin, { registry: r, prefix: '/conan' });
+    });
+    for (const method of ['TRACE', 'PATCH', 'PROPFIND']) {
+      expect(await send(method, `${url}/conan/v2/conans/big/1.0/_/_/latest`), method).toEqual({ status: 405, allow: 'GET, HEAD' });
+    }
   });
 });
