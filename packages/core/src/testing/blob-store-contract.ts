@@ -11,6 +11,12 @@ export interface BlobStoreContractOptions {
   largeBodyBytes?: number;
 }
 
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
 async function keysOf(store: BlobStore, prefix?: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const entry of store.list(prefix)) keys.push(entry.key);
@@ -72,6 +78,29 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
         expect(await range(10, 15)).toBe('abcdef');
         expect(await range(0, 0)).toBe('0');
         expect(await range(15, 15)).toBe('f');
+        expect(await range(0, 15)).toBe('0123456789abcdef');
+      }),
+    );
+
+    it(
+      'reads ranges that cross chunk boundaries of a multi-MiB blob byte-exact',
+      withStore(async (store) => {
+        const size = 3 * 1024 * 1024 + 5;
+        const whole = await collect(deterministicBytes(size, 11).body);
+        await store.put('blobs/range-large', deterministicBytes(size, 11).body);
+        const mib = 1024 * 1024;
+        for (const [start, end] of [
+          [mib - 3, mib + 2],
+          [mib - 1000, 2 * mib + 1000],
+          [size - 7, size - 1],
+          [2 * mib, size - 1],
+        ] as const) {
+          const read = await store.get('blobs/range-large', { start, end });
+          expect(read.size).toBe(size);
+          const got = await collect(read.body as unknown as AsyncIterable<Uint8Array>);
+          expect(got.byteLength, `range ${start}-${end}`).toBe(end - start + 1);
+          expect(Buffer.from(got).equals(Buffer.from(whole.subarray(start, end + 1))), `range ${start}-${end}`).toBe(true);
+        }
       }),
     );
 
@@ -90,6 +119,7 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
         await store.put('blobs/gone', bytesOf('x'));
         await store.delete('blobs/gone');
         await expect(store.get('blobs/gone')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await store.stat('blobs/gone')).toBeUndefined();
         expect(await keysOf(store)).not.toContain('blobs/gone');
       }),
     );
@@ -123,8 +153,11 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
       withStore(async (store) => {
         const content = () => deterministicBytes(3 * 1024 * 1024 + 17, 3);
         const { sha256 } = content();
-        await Promise.all(Array.from({ length: 5 }, () => store.put('blobs/same', content().body)));
-        await Promise.all(Array.from({ length: 5 }, (_, i) => store.put(`blobs/many/${i}`, content().body)));
+        await Promise.all([
+          ...Array.from({ length: 5 }, () => store.put('blobs/same', content().body)),
+          ...Array.from({ length: 5 }, (_, i) => store.put(`blobs/many/${i}`, content().body)),
+        ]);
+        expect(await store.stat('blobs/same')).toEqual({ size: 3 * 1024 * 1024 + 17 });
         expect(await digestStream((await store.get('blobs/same')).body)).toMatchObject({ sha256 });
         for (let i = 0; i < 5; i++) {
           expect(await digestStream((await store.get(`blobs/many/${i}`)).body)).toMatchObject({ sha256 });
@@ -164,6 +197,13 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
         const response = await fetch(url);
         expect(response.status).toBe(200);
         expect(await response.text()).toBe('fetched directly');
+
+        // Binary content of more than one chunk arrives byte-exact too.
+        const { body, sha256 } = deterministicBytes(2 * 1024 * 1024 + 3, 13);
+        await store.put('blobs/presigned-binary', body);
+        const binary = await fetch(await store.presignGet('blobs/presigned-binary', { expiresInSeconds: 60 }));
+        expect(binary.status).toBe(200);
+        expect(await digestStream(binary.body!)).toEqual({ sha256, size: 2 * 1024 * 1024 + 3 });
       }),
     );
 
