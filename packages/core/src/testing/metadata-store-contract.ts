@@ -59,8 +59,12 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.searchRecipes('')).toEqual([]);
 
         await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
-        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+        const revisions = await store.recipeRevisions(hello);
+        expect(revisions.map((r) => r.revision)).toEqual(['aaa1']);
+        expect(await store.recipeRevision(r1)).toEqual(revisions[0]);
+        expect(revisions[0]!.timeMicros).toBeGreaterThan(Date.UTC(2020, 0, 1) * 1000);
         expect((await store.files(recipeOwner(r1)))?.map((f) => f.path).sort()).toEqual(['conanfile.py', MANIFEST_FILE]);
+        expect((await store.file(recipeOwner(r1), 'conanfile.py'))?.path).toBe('conanfile.py');
         expect(await store.searchRecipes('')).toEqual([hello]);
       }),
     );
@@ -73,6 +77,20 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(revisions.map((r) => r.revision)).toEqual(['aaa3', 'aaa2', 'aaa1']);
         expect(revisions[0]!.timeMicros).toBeGreaterThan(revisions[1]!.timeMicros);
         expect(revisions[1]!.timeMicros).toBeGreaterThan(revisions[2]!.timeMicros);
+      }),
+    );
+
+    it(
+      'gives distinct, ordered times to revisions published at the same moment',
+      withStore(async (store) => {
+        const names = Array.from({ length: 10 }, (_, i) => `bbb${i}`);
+        for (const revision of names) await store.recordFile(recipeOwner(rrev(hello, revision)), 'conanfile.py', blob());
+        await Promise.all(names.map((revision) => store.recordFile(recipeOwner(rrev(hello, revision)), MANIFEST_FILE, blob())));
+        const revisions = await store.recipeRevisions(hello);
+        expect(revisions.map((r) => r.revision).sort()).toEqual(names);
+        for (let i = 1; i < revisions.length; i++) {
+          expect(revisions[i - 1]!.timeMicros).toBeGreaterThan(revisions[i]!.timeMicros);
+        }
       }),
     );
 
@@ -99,13 +117,21 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.packageRevisions(p1)).toEqual([]);
         expect(await store.latestPackages(r1)).toEqual([]);
         expect(await store.files(packageOwner(p1))).toBeUndefined();
+        expect(await store.file(packageOwner(p1), 'conaninfo.txt')).toBeUndefined();
 
         await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
         expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
+        expect((await store.latestPackages(r1)).map((p) => [p.packageId, p.revision])).toEqual([['f00d', 'bbb1']]);
+        expect((await store.file(packageOwner(p1), 'conaninfo.txt'))?.path).toBe('conaninfo.txt');
 
+        // A newer binary revision without its own manifest stays hidden.
         const p2 = prev(r1, 'f00d', 'bbb2');
         await store.recordFile(packageOwner(p2), 'conaninfo.txt', blob());
         expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect(await store.files(packageOwner(p2))).toBeUndefined();
+        await store.recordFile(packageOwner(p2), MANIFEST_FILE, blob());
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb2']);
       }),
     );
 
@@ -195,6 +221,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
 
         expect(await store.deleteRecipeRevision(r1)).toBe(true);
         expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa2']);
+        expect(await store.searchRecipes('')).toEqual([hello]);
         expect(await store.deleteRecipeRevision(r1)).toBe(false);
         expect(await store.deleteRecipeRevision(r2)).toBe(true);
         expect(await store.searchRecipes('')).toEqual([]);
@@ -217,6 +244,22 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await store.deleteRecipeRevision(r1);
         expect((await store.files(recipeOwner(r2)))?.length).toBe(2);
         expect((await store.latestPackages(r2)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+        expect(await store.files(recipeOwner(r1))).toBeUndefined();
+      }),
+    );
+
+    it(
+      'takes the binaries of a deleted recipe revision with it, so a re-upload starts clean',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        await publishRecipe(store, r1);
+        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await store.packageRevisions({ ...r1, packageId: 'f00d' })).toEqual([]);
+        expect(await store.files(packageOwner(prev(r1, 'f00d', 'bbb1')))).toBeUndefined();
       }),
     );
 
@@ -242,6 +285,8 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.deleteUser('demo')).toBe(true);
         expect(await store.deleteUser('demo')).toBe(false);
         expect(await store.getPasswordHash('demo')).toBeUndefined();
+        expect(await store.getPasswordHash('nobody')).toBeUndefined();
+        expect(await store.listUsers()).toEqual(['admin']);
       }),
     );
 
@@ -255,7 +300,20 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
           store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob()),
         ]);
         expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
-        expect((await store.files(recipeOwner(r1)))?.length).toBe(20);
+        expect((await store.files(recipeOwner(r1)))?.map((f) => f.path).sort()).toEqual([...paths, MANIFEST_FILE].sort());
+      }),
+    );
+
+    it(
+      'converges when the same file of one revision is recorded concurrently (uploads from several nodes)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const records = Array.from({ length: 10 }, () => blob());
+        await Promise.all(records.map((record) => store.recordFile(recipeOwner(r1), MANIFEST_FILE, record)));
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+        const files = await store.files(recipeOwner(r1));
+        expect(files?.map((f) => f.path)).toEqual([MANIFEST_FILE]);
+        expect(records.map((r) => r.key)).toContain(files![0]!.blobKey);
       }),
     );
 
@@ -263,7 +321,10 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
       'can be migrated again without harm',
       withStore(async (store) => {
         const migratable = store as MetadataStore & { migrate?(): Promise<unknown> };
-        if (migratable.migrate) await migratable.migrate();
+        if (migratable.migrate) {
+          await migratable.migrate();
+          await migratable.migrate();
+        }
         await publishRecipe(store, rrev(hello, 'aaa1'));
         expect((await store.recipeRevisions(hello)).length).toBe(1);
         await expect(store.ping()).resolves.toBeUndefined();
