@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConanHandler } from '@cimmeria/core';
 import { serveNode, type NodeServer } from '@cimmeria/core/node';
@@ -46,6 +51,20 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return false;
 }
 
+// A full collection before each memory sample, so the samples count what is
+// still held, not garbage waiting for the collector.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** Bytes this process holds on the heap and in array buffers, after a full collection. */
+function liveBytes(): number {
+  collectGarbage();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+const MiB = 1024 * 1024;
+
 const sha1 = (data: string | Uint8Array) => createHash('sha1').update(data).digest('hex');
 const recipe = (name: string) => `/v2/conans/${name}/1.0/_/_`;
 
@@ -56,6 +75,20 @@ async function put(path: string, body: string) {
     headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(body) },
   });
   expect(response.status, `PUT ${path}`).toBe(200);
+}
+
+/** PUTs a streamed body through node:http, which writes with backpressure and keeps nothing. */
+async function putStream(path: string, body: AsyncIterable<Uint8Array>, headers: Record<string, string>): Promise<number> {
+  const request = httpRequest(`${server.url}${path}`, { method: 'PUT', headers });
+  const answered = new Promise<number>((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode!));
+    });
+    request.on('error', reject);
+  });
+  await pipeline(Readable.from(body), request);
+  return answered;
 }
 
 const status = async (path: string) => (await fetch(`${server.url}${path}`)).status;
@@ -83,7 +116,9 @@ describe('publication', () => {
     await put(`${rrev}/files/conanfile.py`, 'recipe');
     await put(`${pkg}/conaninfo.txt`, '[settings]\nos=Linux\n');
     await put(`${pkg}/conanmanifest.txt`, 'manifest');
-    expect(await status(`${rrev}/packages/f00d/latest`)).toBe(404);
+    for (const path of [`${rrev}/packages/f00d/latest`, `${rrev}/packages/f00d/revisions`, pkg, `${pkg}/conaninfo.txt`, `${rrev}/search`]) {
+      expect(await status(path), path).toBe(404);
+    }
 
     await put(`${rrev}/files/conanmanifest.txt`, 'manifest');
     expect((await json(`${rrev}/packages/f00d/latest`)).revision).toBe('ccc1');
@@ -118,45 +153,63 @@ describe('large files', () => {
 
     // Hold the body back after 20 MiB until the server has written part of it to
     // storage: a server that buffered the whole upload first would never get there.
-    const source = deterministicBytes(size, 5).body[Symbol.asyncIterator]();
-    let sent = 0;
+    // Client and server share this process, so also sample what it holds while the
+    // upload runs: a server buffering the body would hold all 50 MiB of it.
+    // (The upload goes through node:http, not fetch: Node's fetch keeps a
+    // streamed request body in memory until the request is done.)
+    const baseline = liveBytes();
+    let peak = baseline;
     let sawStreaming = false;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (sent >= 20 * 1024 * 1024 && !sawStreaming) {
+    async function* throttled() {
+      let sent = 0;
+      for await (const chunk of deterministicBytes(size, 5).body) {
+        if (sent % (4 * MiB) === 0) peak = Math.max(peak, liveBytes());
+        if (sent >= 20 * MiB && !sawStreaming) {
           sawStreaming = await waitFor(async () => (await bytesBeingWritten()) > 0, 10_000);
-          if (!sawStreaming) {
-            controller.error(new Error('nothing reached storage after 20 MiB'));
-            return;
-          }
+          if (!sawStreaming) throw new Error('nothing reached storage after 20 MiB');
         }
-        const next = await source.next();
-        if (next.done) controller.close();
-        else {
-          sent += next.value.byteLength;
-          controller.enqueue(next.value);
-        }
-      },
+        sent += chunk.byteLength;
+        yield chunk;
+      }
+    }
+    const response = await putStream(`${files}/conan_package.tgz`, throttled(), {
+      authorization: `Bearer ${token}`,
+      'x-checksum-sha1': expectedSha1,
+      'content-length': String(size),
     });
-    const response = await fetch(`${server.url}${files}/conan_package.tgz`, {
-      method: 'PUT',
-      body,
-      duplex: 'half',
-      headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': expectedSha1 },
-    } as RequestInit);
     expect(sawStreaming).toBe(true);
-    expect(response.status).toBe(200);
+    expect(response).toBe(200);
+    peak = Math.max(peak, liveBytes());
+    expect((peak - baseline) / MiB, 'MiB held while uploading 50 MiB').toBeLessThan(20);
 
     await put(`${files}/conanmanifest.txt`, 'manifest');
     const half = size / 2;
+    // Measured from before the requests: a server reading the file whole
+    // before answering would already hold it when the headers arrive.
+    const downloadBaseline = liveBytes();
     const first = await fetch(`${server.url}${files}/conan_package.tgz`, { headers: { range: `bytes=0-${half - 1}` } });
     expect(first.status).toBe(206);
     const second = await fetch(`${server.url}${files}/conan_package.tgz`, { headers: { range: `bytes=${half}-` } });
     expect(second.status).toBe(206);
     expect(second.headers.get('content-range')).toBe(`bytes ${half}-${size - 1}/${size}`);
+    expect(first.headers.get('content-length')).toBe(String(half));
+    // Hash both halves as they arrive, sampling memory on the way: the server
+    // must stream the file out too, not read it whole first.
     const resumed = createHash('sha1');
-    resumed.update(new Uint8Array(await first.arrayBuffer()));
-    resumed.update(new Uint8Array(await second.arrayBuffer()));
+    let downloadPeak = downloadBaseline;
+    let received = 0;
+    for (const part of [first, second]) {
+      for await (const chunk of part.body as unknown as AsyncIterable<Uint8Array>) {
+        resumed.update(chunk);
+        const before = received;
+        received += chunk.byteLength;
+        if (Math.floor(before / (4 * MiB)) !== Math.floor(received / (4 * MiB))) {
+          downloadPeak = Math.max(downloadPeak, liveBytes());
+        }
+      }
+    }
+    expect(received).toBe(size);
     expect(resumed.digest('hex')).toBe(expectedSha1);
+    expect((downloadPeak - downloadBaseline) / MiB, 'MiB held while downloading 50 MiB').toBeLessThan(20);
   });
 });
