@@ -149,6 +149,14 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
           ['f00d', 'bbb2'],
         ]);
         expect(await store.latestPackages(rrev(hello, 'aaa2'))).toEqual([]);
+
+        // Storing an older binary revision's manifest again makes it the latest, with a newer time.
+        const before = await store.packageRevisions({ ...r1, packageId: 'f00d' });
+        await store.recordFile(packageOwner(prev(r1, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
+        const after = await store.packageRevisions({ ...r1, packageId: 'f00d' });
+        expect(after.map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
+        expect(after[0]!.timeMicros).toBeGreaterThan(before[0]!.timeMicros);
+        expect((await store.latestPackages(r1)).find((p) => p.packageId === 'f00d')?.revision).toBe('bbb1');
       }),
     );
 
