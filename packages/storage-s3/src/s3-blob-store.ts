@@ -1,0 +1,321 @@
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { BlobStoreUnavailableError, type BlobRead, type BlobStat, type BlobStore, type ByteRange } from '@cimmeria/core';
+import { isNoSuchKey, translateError } from './errors.js';
+
+const MiB = 1024 * 1024;
+/** S3's smallest part (all but the last). */
+export const MIN_PART_SIZE_BYTES = 5 * MiB;
+export const DEFAULT_PART_SIZE_BYTES = 8 * MiB;
+export const DEFAULT_QUEUE_SIZE = 4;
+
+/** Options of {@link S3BlobStore}. */
+export interface S3BlobStoreOptions {
+  /**
+   * The client the host made (region, endpoint, credentials, retries, checksums
+   * are its business). For S3-compatible stores reached by IP or without
+   * virtual-host DNS, build it with `forcePathStyle: true`.
+   */
+  client: S3Client;
+  /** Bucket holding the blobs. It must exist; the store never creates buckets. */
+  bucket: string;
+  /**
+   * Key prefix under which blobs live, so the bucket can hold other things
+   * (`cimmeria` and `cimmeria/` are the same). Keys returned by `list` are
+   * relative to it.
+   */
+  prefix?: string;
+  /**
+   * Size of multipart upload parts. Default 8 MiB, at least 5 MiB (S3's
+   * minimum). A blob is stored with at most 10,000 parts, so the largest
+   * blob is 10,000 x this (about 78 GiB at the default).
+   */
+  partSizeBytes?: number;
+  /**
+   * Parts uploaded in parallel per blob. Default 4. An upload holds at most
+   * about (queueSize + 1) x partSizeBytes in memory.
+   */
+  queueSize?: number;
+  /**
+   * Whether the store offers presigned GET URLs, so that the handler answers
+   * downloads with a 302 to S3 instead of streaming the bytes. Default true.
+   */
+  presign?: boolean;
+  /** Page size of ListObjectsV2 (1..1000). Default 1000; smaller only makes sense in tests. */
+  listPageSize?: number;
+}
+
+/**
+ * Blobs as objects of an S3 bucket (or any S3-compatible store).
+ *
+ * - `put` streams the body as a multipart upload (a single PutObject when it
+ *   fits in one part); memory stays bounded by the part size and queue size.
+ *   The object appears only when the upload completes; if the body throws,
+ *   the multipart upload is aborted and the body's error is rethrown.
+ * - `presignGet` (unless `presign: false`) gives short-lived GetObject URLs.
+ * - Missing keys throw the core's `BlobNotFoundError`; unreachable or failing
+ *   stores throw `BlobStoreUnavailableError` (503 at the HTTP edge).
+ *
+ * Abandoned multipart uploads (a node killed mid-upload, or an abort that
+ * failed) keep their parts in the bucket until removed: give the bucket a
+ * lifecycle rule `AbortIncompleteMultipartUpload` (e.g. after 1 day).
+ */
+export class S3BlobStore implements BlobStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** The normalized prefix: empty, or ending with `/`. */
+  readonly prefix: string;
+  readonly partSizeBytes: number;
+  readonly queueSize: number;
+  private readonly listPageSize: number;
+
+  /**
+   * Present unless the store was made with `presign: false`: a capability, not
+   * a method that could fail (see DESIGN.md, "Capabilities, not instanceof").
+   */
+  readonly presignGet?: (key: string, options: { expiresInSeconds: number; fileName?: string }) => Promise<string>;
+
+  constructor(options: S3BlobStoreOptions) {
+    if (!options.bucket) throw new TypeError('S3BlobStore: bucket is required');
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.prefix = normalizePrefix(options.prefix);
+    this.partSizeBytes = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+    if (!Number.isInteger(this.partSizeBytes) || this.partSizeBytes < MIN_PART_SIZE_BYTES) {
+      throw new RangeError(`S3BlobStore: partSizeBytes must be an integer of at least ${MIN_PART_SIZE_BYTES} (5 MiB)`);
+    }
+    this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
+      throw new RangeError('S3BlobStore: queueSize must be a positive integer');
+    }
+    this.listPageSize = options.listPageSize ?? 1000;
+    if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > 1000) {
+      throw new RangeError('S3BlobStore: listPageSize must be an integer in 1..1000');
+    }
+    if (options.presign ?? true) this.presignGet = (key, opts) => this.presign(key, opts);
+  }
+
+  /** The S3 object key of a blob key. */
+  objectKey(key: string): string {
+    if (!key || key.startsWith('/')) throw new Error(`Invalid blob key: ${key}`);
+    return this.prefix + key;
+  }
+
+  async put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat> {
+    const Key = this.objectKey(key);
+    let size = 0;
+    let source: { error: unknown } | undefined;
+    // Pass the body on, counting it, and remember an error the body itself threw (as opposed
+    // to one the upload machinery threw into us when it stopped early: that closes the body).
+    async function* counted() {
+      const iterator = body[Symbol.asyncIterator]();
+      let finished = false;
+      try {
+        for (;;) {
+          let step: IteratorResult<Uint8Array>;
+          try {
+            step = await iterator.next();
+          } catch (error) {
+            finished = true;
+            source = { error };
+            throw error;
+          }
+          if (step.done) {
+            finished = true;
+            return;
+          }
+          size += step.value.byteLength;
+          yield step.value;
+        }
+      } finally {
+        if (!finished) await iterator.return?.();
+      }
+    }
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key,
+        Body: Readable.from(counted(), { objectMode: false }),
+        ContentType: 'application/octet-stream',
+      },
+      partSize: this.partSizeBytes,
+      queueSize: this.queueSize,
+      // We abort ourselves: lib-storage would let a failed abort hide the error that caused it.
+      leavePartsOnError: true,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      if (upload.uploadId) await this.abortMultipart(Key, upload.uploadId);
+      // The body's own error (client gone, checksum mismatch...) is what the caller must see.
+      if (source) throw source.error;
+      throw translateError(error, undefined, 'upload');
+    }
+    return { size };
+  }
+
+  /** Best effort: a failed abort leaves parts for the bucket's lifecycle rule to remove. */
+  private async abortMultipart(Key: string, UploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+    } catch {
+      // Nothing better to do: the object was never completed, so no reader can see the parts.
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<BlobRead> {
+    let out;
+    try {
+      out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      );
+    } catch (error) {
+      throw translateError(error, key, 'get');
+    }
+    const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
+    if (!range) {
+      return { body, size: parseContentRange(out.ContentRange)?.total ?? out.ContentLength ?? 0 };
+    }
+    const served = parseContentRange(out.ContentRange);
+    if (!served || served.start !== range.start || served.end < Math.min(range.end, served.total - 1)) {
+      await body.cancel().catch(() => {});
+      throw new Error(`S3 answered the range ${range.start}-${range.end} of ${key} with ${out.ContentRange ?? 'no Content-Range'}`);
+    }
+    // Some S3-compatible stores serve more than asked (s3rver turns bytes=0-0 into the whole object).
+    const wanted = Math.min(range.end, served.total - 1) - range.start + 1;
+    return { body: served.end - served.start + 1 > wanted ? limitBytes(body, wanted) : body, size: served.total };
+  }
+
+  async stat(key: string): Promise<BlobStat | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      return { size: out.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNoSuchKey(error)) return undefined;
+      throw translateError(error, key, 'stat');
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    } catch (error) {
+      if (isNoSuchKey(error)) return;
+      throw translateError(error, key, 'delete');
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ContinuationToken,
+            MaxKeys: this.listPageSize,
+          }),
+        );
+      } catch (error) {
+        throw translateError(error, undefined, 'list');
+      }
+      for (const object of page.Contents ?? []) {
+        if (!object.Key?.startsWith(this.prefix)) continue;
+        const key = object.Key.slice(this.prefix.length);
+        if (!key || key.endsWith('/')) continue; // folder markers made by consoles
+        yield { key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  private async presign(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.objectKey(key),
+      ResponseContentDisposition: options.fileName ? contentDisposition(options.fileName) : undefined,
+    });
+    try {
+      return await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+    } catch (error) {
+      // Signing is local; it fails only when credentials cannot be resolved.
+      throw translateError(error, undefined, 'presign');
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      // A readiness probe: a missing bucket or missing permission is "not ready" too.
+      const translated = translateError(error, undefined, 'ping');
+      if (translated instanceof BlobStoreUnavailableError) throw translated;
+      const name = (error as { name?: string }).name ?? 'error';
+      throw new BlobStoreUnavailableError(`S3 bucket ${this.bucket} not usable (${name})`, { cause: error });
+    }
+  }
+}
+
+function normalizePrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  return trimmed ? `${trimmed}/` : '';
+}
+
+/** `bytes 0-9/1234` -> { start: 0, end: 9, total: 1234 }; undefined when missing or not of that form. */
+function parseContentRange(contentRange: string | undefined): { start: number; end: number; total: number } | undefined {
+  const match = contentRange && /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange.trim());
+  return match ? { start: Number(match[1]), end: Number(match[2]), total: Number(match[3]) } : undefined;
+}
+
+/** The first `length` bytes of `stream`; the rest is not read. */
+function limitBytes(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let left = length;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (left <= 0) {
+        controller.close();
+        await reader.cancel().catch(() => {});
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.close();
+        return;
+      }
+      const chunk = value.byteLength > left ? value.subarray(0, left) : value;
+      left -= chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.close() });
+}
+
+/** `attachment` with the file name, ASCII fallback plus RFC 6266 `filename*` when needed. */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  if (ascii === fileName) return `attachment; filename="${fileName}"`;
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
