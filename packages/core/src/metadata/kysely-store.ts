@@ -298,6 +298,14 @@ export class KyselyMetadataStore implements MetadataStore {
    * well defined even when clocks tie (rule 4: a re-upload becomes latest).
    */
   private async publishRecipeRevision(trx: Transaction<Database>, id: string, now: number): Promise<void> {
+    // Publications of one recipe take turns, or two of them (on PostgreSQL,
+    // under READ COMMITTED) read the same latest time and publish a tie. A
+    // no-op update locks the parent row on every database until commit.
+    await trx
+      .updateTable('recipes')
+      .set((eb) => ({ name: eb.ref('name') }))
+      .where('id', '=', trx.selectFrom('recipe_revisions').where('id', '=', id).select('recipe_id'))
+      .execute();
     const row = await trx
       .selectFrom('recipe_revisions')
       .where(
@@ -321,6 +329,12 @@ export class KyselyMetadataStore implements MetadataStore {
     packageId: string,
     now: number,
   ): Promise<void> {
+    // As for recipes: binaries of one recipe revision publish in turn.
+    await trx
+      .updateTable('recipe_revisions')
+      .set((eb) => ({ revision: eb.ref('revision') }))
+      .where('id', '=', recipeRevisionId)
+      .execute();
     const row = await trx
       .selectFrom('package_revisions')
       .where('recipe_revision_id', '=', recipeRevisionId)

@@ -9,9 +9,26 @@ export const migrationProvider: MigrationProvider = {
   },
 };
 
+/** Options of {@link migrateToLatest}. */
+export interface MigrateOptions {
+  /**
+   * Schema of the migration bookkeeping tables. Without it Kysely looks for
+   * them in every schema it can see (so a second Cimmeria schema in the same
+   * PostgreSQL database would think it was migrated); backends with schemas
+   * pass the current one.
+   */
+  migrationTableSchema?: string;
+}
+
 /** Applies pending migrations; throws with the failing migration's name if one fails. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'cimmeria_migrations', migrationLockTableName: 'cimmeria_migrations_lock' });
+export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableName: 'cimmeria_migrations',
+    migrationLockTableName: 'cimmeria_migrations_lock',
+    ...(options.migrationTableSchema === undefined ? {} : { migrationTableSchema: options.migrationTableSchema }),
+  });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

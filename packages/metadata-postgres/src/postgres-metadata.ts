@@ -1,0 +1,145 @@
+import pg from 'pg';
+import { Kysely, type KyselyConfig } from 'kysely';
+import type { Database } from '@cimmeria/core';
+import { PostgresMetadataDialect } from './dialect.js';
+import { PostgresMetadataStore } from './postgres-store.js';
+
+/** Pool sizing and timeouts, as pg names them. */
+export interface PostgresPoolSizing {
+  /** Most connections this node opens. Default 10. */
+  max?: number;
+  /** Idle connections close after this long, in ms. Default 30000. */
+  idleTimeoutMillis?: number;
+  /**
+   * How long a query waits for a connection (a new one, or a free one when
+   * all are busy) before failing as unavailable, in ms. Default 5000; pg's
+   * own default is to wait forever, which turns an outage into hung requests.
+   */
+  connectionTimeoutMillis?: number;
+}
+
+interface CommonOptions {
+  /**
+   * Called when an idle pooled connection fails (server restart, network
+   * cut). The pool has already dropped it and reconnects on demand; without
+   * a listener such an error would crash the process. Default: ignore.
+   */
+  onPoolError?: (error: Error) => void;
+  /** Kysely's query log, e.g. to time or print queries. */
+  log?: KyselyConfig['log'];
+}
+
+/** Connect from a URL or settings: the CLI's way. */
+export interface PostgresConnectOptions extends CommonOptions {
+  /** `postgres://user:password@host:5432/database?sslmode=...` */
+  connectionString?: string;
+  /** Other pg connection settings (host, port, user, password, database, ssl, ...). */
+  connection?: Omit<
+    pg.PoolConfig,
+    'connectionString' | 'max' | 'idleTimeoutMillis' | 'connectionTimeoutMillis' | 'application_name'
+  >;
+  pool?: PostgresPoolSizing;
+  /**
+   * Schema holding Cimmeria's tables: set as the connections' `search_path`
+   * and created by `migrate()` if missing. Default: the server's
+   * `search_path` (usually `public`).
+   */
+  schema?: string;
+  /** `application_name` of the connections, shown in `pg_stat_activity`. Default `cimmeria`. */
+  applicationName?: string;
+}
+
+/** Use a pool the host made: the host configures and ends it. */
+export interface PostgresPoolOptions extends CommonOptions {
+  pool: pg.Pool;
+}
+
+export type PostgresMetadataOptions = PostgresConnectOptions | PostgresPoolOptions;
+
+/** A PostgreSQL-backed metadata store and what it is made of. */
+export interface PostgresMetadata {
+  store: PostgresMetadataStore;
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  /** Ends the pool if this function made it; an injected pool is left to its owner. */
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+function isPool(value: unknown): value is pg.Pool {
+  return typeof (value as pg.Pool | undefined)?.connect === 'function';
+}
+
+/**
+ * Opens a PostgreSQL metadata store: a pg pool (or the host's), Kysely on
+ * {@link PostgresMetadataDialect} and the core's store with the database
+ * clock. Call `store.migrate()` before use; `close()` at shutdown.
+ *
+ * An unreachable database makes store calls throw `MetadataUnavailableError`
+ * (HTTP 503 with Retry-After); the pool drops broken connections and opens
+ * fresh ones once the server answers again, without a restart.
+ */
+export function createPostgresMetadataStore(options: PostgresMetadataOptions): PostgresMetadata {
+  const injected = isPool(options.pool);
+  let pool: pg.Pool;
+  let schema: string | undefined;
+  if (isPool(options.pool)) {
+    pool = options.pool;
+  } else {
+    const connect = options as PostgresConnectOptions;
+    schema = connect.schema;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new TypeError(`Invalid PostgreSQL schema name: ${schema}`);
+    }
+    const searchPath = schema === undefined ? [] : [`-c search_path="${schema}"`];
+    const extraOptions = connect.connection?.options ? [connect.connection.options] : [];
+    const startupOptions = [...extraOptions, ...searchPath].join(' ');
+    pool = new pg.Pool({
+      keepAlive: true,
+      ...connect.connection,
+      ...(connect.connectionString === undefined ? {} : { connectionString: connect.connectionString }),
+      ...(startupOptions === '' ? {} : { options: startupOptions }),
+      application_name: connect.applicationName ?? 'cimmeria',
+      max: connect.pool?.max ?? 10,
+      idleTimeoutMillis: connect.pool?.idleTimeoutMillis ?? 30_000,
+      connectionTimeoutMillis: connect.pool?.connectionTimeoutMillis ?? 5_000,
+    });
+  }
+  const unguard = guardPool(pool, options.onPoolError);
+  const db = new Kysely<Database>({
+    dialect: new PostgresMetadataDialect({ pool }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const store = new PostgresMetadataStore(db, schema === undefined ? {} : { schema });
+  let closed: Promise<void> | undefined;
+  return {
+    store,
+    db,
+    pool,
+    close() {
+      // Our pool keeps its listeners: a client failing while the pool ends must not crash either.
+      closed ??= injected ? Promise.resolve(unguard()) : db.destroy();
+      return closed;
+    },
+  };
+}
+
+const ignore = () => {};
+
+/**
+ * Keeps connection errors of a pool from crashing the process: pg emits
+ * `error` on the pool for idle clients, and on a checked-out client between
+ * two queries, where nobody listens. Either way pg marks the client broken
+ * and the pool replaces it. Returns a function that removes the listeners.
+ */
+export function guardPool(pool: pg.Pool, onPoolError: (error: Error) => void = ignore): () => void {
+  const onClientError = ignore;
+  const onConnect = (client: pg.PoolClient) => client.on('error', onClientError);
+  pool.on('error', onPoolError);
+  pool.on('connect', onConnect);
+  return () => {
+    pool.off('error', onPoolError);
+    pool.off('connect', onConnect);
+  };
+}

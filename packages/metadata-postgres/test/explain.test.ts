@@ -1,0 +1,100 @@
+import type { CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillRegistry, registryRef } from './explain-fixture.js';
+import { openStore, type TestStore } from './support.js';
+
+/**
+ * Every protocol lookup must be served by an index on PostgreSQL. The
+ * store's own queries are captured through Kysely's log and EXPLAINed with
+ * their parameters, on a registry of realistic shape.
+ */
+describe('PostgreSQL plans of the protocol lookups', () => {
+  const captured: CompiledQuery[] = [];
+  let pgStore: TestStore;
+
+  beforeAll(async () => {
+    pgStore = await openStore({
+      log: (event) => {
+        if (event.level === 'query') captured.push(event.query);
+      },
+    });
+    await fillRegistry(pgStore.db);
+  });
+
+  afterAll(async () => {
+    await pgStore?.dispose();
+  });
+
+  /** The plans of the queries `call` makes; `dropIndex` is dropped for the EXPLAIN only (rolled back). */
+  async function plansOf(call: () => Promise<unknown>, dropIndex?: string): Promise<string[]> {
+    captured.length = 0;
+    await call();
+    const queries = [...captured];
+    expect(queries.length).toBeGreaterThan(0);
+    const client = await pgStore.pool.connect();
+    try {
+      await client.query('begin');
+      if (dropIndex) await client.query(`drop index ${dropIndex}`);
+      const plans: string[] = [];
+      for (const query of queries) {
+        const { rows } = await client.query(`explain (costs off) ${query.sql}`, query.parameters as unknown[]);
+        plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
+      }
+      return plans;
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  }
+
+  const ref = registryRef(777);
+  const recipe = { name: ref.name, version: ref.version };
+  const recipeRevision = { ...recipe, revision: ref.revision };
+  const packageRevision = { ...recipeRevision, packageId: ref.packageId, packageRevision: ref.packageRevision };
+
+  it('finds the revisions (and so the latest) of a recipe by index', async () => {
+    const plans = await plansOf(async () => expect((await pgStore.store.recipeRevisions(recipe)).length).toBe(3));
+    for (const plan of plans) expect(plan, plan).not.toMatch(/Seq Scan/);
+    expect(plans.join('\n')).toMatch(/Scan (using|on) recipes_ref_unique/);
+  });
+
+  it('finds the binaries of a revision and the revisions of a binary by index', async () => {
+    const plans = [
+      ...(await plansOf(async () => expect((await pgStore.store.latestPackages(recipeRevision)).length).toBe(2))),
+      ...(await plansOf(async () => expect((await pgStore.store.packageRevisions(packageRevision)).length).toBe(2))),
+    ];
+    for (const plan of plans) expect(plan, plan).not.toMatch(/Seq Scan/);
+    expect(plans.join('\n')).toMatch(/on package_revisions pr/);
+  });
+
+  it('lists the files of recipe and package revisions by index', async () => {
+    const plans = [
+      ...(await plansOf(async () => expect(await pgStore.store.files({ kind: 'recipe', ref: recipeRevision })).toHaveLength(3))),
+      ...(await plansOf(async () => expect(await pgStore.store.files({ kind: 'package', ref: packageRevision })).toHaveLength(3))),
+      ...(await plansOf(async () => expect(await pgStore.store.file({ kind: 'package', ref: packageRevision }, 'conaninfo.txt')).toBeDefined())),
+    ];
+    for (const plan of plans) expect(plan, plan).not.toMatch(/Seq Scan/);
+    const all = plans.join('\n');
+    expect(all).toMatch(/Scan (using|on) recipe_files_pk/);
+    expect(all).toMatch(/Scan (using|on) package_files_pk/);
+  });
+
+  it('finds a blob by sha1 by index', async () => {
+    const plans = await plansOf(() => pgStore.store.findBlobBySha1('0123456789abcdef0123456789abcdef01234567'));
+    expect(plans[0]).toMatch(/Scan (using|on) blobs_by_sha1/);
+    expect(plans[0]).not.toMatch(/Seq Scan/);
+  });
+
+  it('searches by a name prefix through the text_pattern_ops index, case-insensitively', async () => {
+    const search = () => pgStore.store.searchRecipes('LIB0077');
+    expect((await search()).map((r) => r.name)).toEqual(Array.from({ length: 10 }, (_, i) => `lib0077${i}`));
+    const [plan] = await plansOf(search);
+    expect(plan).toMatch(/Scan (using|on) recipes_lower_name_prefix/);
+    expect(plan).toMatch(/~>=~ 'lib0077'.*~<~ 'lib0078'/);
+    expect(plan).not.toMatch(/Seq Scan on recipes/);
+
+    // Without it no btree of the core's schema serves `lower(name) like 'x%'`: every recipe is read.
+    const [withoutIndex] = await plansOf(search, 'recipes_lower_name_prefix');
+    expect(withoutIndex).toMatch(/Seq Scan on recipes/);
+  });
+});
