@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,14 @@ import { BlobNotFoundError, type BlobRead, type BlobStat, type BlobStore, type B
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9/_-]*$/;
 const TEMP_DIR = '.tmp';
+
+/**
+ * Errors that mean "no blob under this key": nothing there (ENOENT), a
+ * shorter key's file where a folder would be (ENOTDIR), or the folder of
+ * longer keys (EISDIR; EPERM on macOS for unlink).
+ */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+const isMissing = (error: unknown) => MISSING.has((error as NodeJS.ErrnoException).code ?? '');
 
 /** Options of {@link FsBlobStore}. */
 export interface FsBlobStoreOptions {
@@ -50,10 +58,26 @@ export class FsBlobStore implements BlobStore {
 
   async get(key: string, range?: ByteRange): Promise<BlobRead> {
     const path = this.pathOf(key);
-    const info = await this.stat(key);
-    if (!info) throw new BlobNotFoundError(key);
-    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
-    return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size: info.size };
+    // Open first, then ask the open file its size: a rename over the key in
+    // between would otherwise pair one blob's size with another's bytes.
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw new BlobNotFoundError(key);
+      throw error;
+    }
+    let size: number;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new BlobNotFoundError(key);
+      size = info.size;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const stream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size };
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
@@ -61,16 +85,20 @@ export class FsBlobStore implements BlobStore {
       const info = await stat(this.pathOf(key));
       return info.isFile() ? { size: info.size } : undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
 
   async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
     try {
-      await unlink(this.pathOf(key));
+      await unlink(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (isMissing(error)) return;
+      // macOS says EPERM when unlinking a folder: a folder of longer keys is no blob.
+      if ((error as NodeJS.ErrnoException).code === 'EPERM' && (await stat(path).catch(() => undefined))?.isDirectory()) return;
+      throw error;
     }
   }
 

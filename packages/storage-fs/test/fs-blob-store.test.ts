@@ -42,3 +42,37 @@ it('removes its temporary file when an upload fails midway', async () => {
     await dispose();
   }
 });
+
+it('reports the size of the very file it streams while the key is being overwritten', async () => {
+  // A blob is opened before its size is read: a rename over the key between
+  // the two must not pair one blob's size with the other's bytes.
+  const { store, dispose } = await makeStore();
+  const small = 'small';
+  const large = 'L'.repeat(200 * 1024);
+  let writing = true;
+  try {
+    await store.put('blobs/flip', bytesOf(small));
+    const writer = (async () => {
+      for (let i = 0; writing; i++) await store.put('blobs/flip', bytesOf(i % 2 ? small : large));
+    })();
+    try {
+      for (let i = 0; i < 100; i++) {
+        const reads = await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const read = await store.get('blobs/flip');
+            return { size: read.size, text: await new Response(read.body).text() };
+          }),
+        );
+        for (const { size, text } of reads) {
+          expect([small, large]).toContain(text);
+          expect(size, 'size reported with the bytes').toBe(text.length);
+        }
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+  } finally {
+    await dispose();
+  }
+});

@@ -208,6 +208,121 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
     );
 
     it(
+      'treats a key that is only a prefix of stored keys, or lies below one, as missing',
+      withStore(async (store) => {
+        await store.put('blobs/dir/inner', bytesOf('inside'));
+        await expect(store.get('blobs/dir')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await store.stat('blobs/dir')).toBeUndefined();
+        await expect(store.delete('blobs/dir')).resolves.toBeUndefined();
+        expect(await streamText((await store.get('blobs/dir/inner')).body)).toBe('inside');
+        await expect(store.get('blobs/missing', { start: 0, end: 0 })).rejects.toBeInstanceOf(BlobNotFoundError);
+
+        // ...and a key below a stored blob's key is missing too.
+        await store.put('blobs/plain', bytesOf('plain'));
+        await expect(store.get('blobs/plain/below')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await store.stat('blobs/plain/below')).toBeUndefined();
+        await expect(store.delete('blobs/plain/below')).resolves.toBeUndefined();
+        expect(await keysOf(store)).toEqual(['blobs/dir/inner', 'blobs/plain']);
+      }),
+    );
+
+    it(
+      'stores chunks that are views into larger buffers byte-exact',
+      withStore(async (store) => {
+        // Request bodies arrive as Buffers sliced out of shared pools: a store must
+        // write the view, not the whole ArrayBuffer behind it.
+        const backing = new Uint8Array(64);
+        for (let i = 0; i < backing.length; i++) backing[i] = 65 + (i % 26);
+        async function* views() {
+          yield backing.subarray(3, 7);
+          yield backing.subarray(30, 31);
+          yield Buffer.from(backing.buffer, 40, 5);
+        }
+        expect(await store.put('blobs/views', views())).toEqual({ size: 10 });
+        expect(await streamText((await store.get('blobs/views')).body)).toBe('DEFGEOPQRS');
+      }),
+    );
+
+    it(
+      'leaves nothing behind when a multi-MiB source fails, or fails before its first byte',
+      withStore(async (store) => {
+        // Large enough to be past a first multipart part (S3's 5-8 MiB) when it fails.
+        async function* failingLate() {
+          yield* deterministicBytes(9 * 1024 * 1024 + 1, 21).body;
+          throw new Error('client went away late');
+        }
+        await expect(store.put('blobs/late', failingLate())).rejects.toThrow('client went away late');
+        async function* failingEarly(): AsyncIterable<Uint8Array> {
+          throw new Error('client went away early');
+        }
+        await expect(store.put('blobs/early', failingEarly())).rejects.toThrow('client went away early');
+        expect(await store.stat('blobs/late')).toBeUndefined();
+        expect(await store.stat('blobs/early')).toBeUndefined();
+        await expect(store.get('blobs/late')).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await keysOf(store)).toEqual([]);
+      }),
+    );
+
+    it(
+      'keeps the previous blob whole when an overwrite fails midway',
+      withStore(async (store) => {
+        await store.put('blobs/kept', bytesOf('the original content'));
+        async function* failing() {
+          yield new Uint8Array(128 * 1024).fill(9);
+          throw new Error('client went away');
+        }
+        await expect(store.put('blobs/kept', failing())).rejects.toThrow('client went away');
+        expect(await store.stat('blobs/kept')).toEqual({ size: 20 });
+        expect(await streamText((await store.get('blobs/kept')).body)).toBe('the original content');
+        expect(await keysOf(store)).toEqual(['blobs/kept']);
+      }),
+    );
+
+    it(
+      'lists nothing in a fresh store, and matches prefixes as strings, not folders',
+      withStore(async (store) => {
+        expect(await keysOf(store)).toEqual([]);
+        expect(await keysOf(store, 'blobs/')).toEqual([]);
+        const before = Date.now();
+        await store.put('blobs/ab/1', bytesOf('1'));
+        await store.put('blobs/a/2', bytesOf('2'));
+        await store.put('blobs/b/3', bytesOf('3'));
+        const after = Date.now();
+        expect(await keysOf(store, 'blobs/a')).toEqual(['blobs/a/2', 'blobs/ab/1']);
+        expect(await keysOf(store, 'blobs/ab/')).toEqual(['blobs/ab/1']);
+        expect(await keysOf(store, 'nothing/')).toEqual([]);
+        for await (const entry of store.list()) {
+          // Allow for a backend clock a little off (and second-granular times).
+          expect(entry.lastModified.getTime()).toBeGreaterThan(before - 5 * 60_000);
+          expect(entry.lastModified.getTime()).toBeLessThan(after + 5 * 60_000);
+        }
+      }),
+    );
+
+    it(
+      'serves concurrent reads of one blob independently',
+      withStore(async (store) => {
+        const size = 2 * 1024 * 1024 + 9;
+        const { body, sha256 } = deterministicBytes(size, 17);
+        await store.put('blobs/shared', body);
+        const whole = await collect(deterministicBytes(size, 17).body);
+        const [a, b, c] = await Promise.all([
+          store.get('blobs/shared'),
+          store.get('blobs/shared', { start: 100, end: 1024 * 1024 + 100 }),
+          store.get('blobs/shared', { start: size - 1, end: size - 1 }),
+        ]);
+        const [da, db, dc] = await Promise.all([
+          digestStream(a.body),
+          collect(b.body as unknown as AsyncIterable<Uint8Array>),
+          collect(c.body as unknown as AsyncIterable<Uint8Array>),
+        ]);
+        expect(da).toEqual({ sha256, size });
+        expect(Buffer.from(db).equals(Buffer.from(whole.subarray(100, 1024 * 1024 + 101)))).toBe(true);
+        expect([...dc]).toEqual([whole[size - 1]]);
+      }),
+    );
+
+    it(
       'answers ping when it has one',
       withStore(async (store) => {
         if (store.ping) await expect(store.ping()).resolves.toBeUndefined();
