@@ -189,13 +189,17 @@ export class KyselyMetadataStore implements MetadataStore {
     if (namePrefix !== '') {
       query = query.where(sql<boolean>`lower(r.name) like ${likePrefix(namePrefix)} escape '\\'`);
     }
-    const rows = await query
-      .select(['r.name', 'r.version', 'r.user', 'r.channel'])
-      .orderBy('r.name')
-      .orderBy('r.version')
-      .orderBy('r.user')
-      .orderBy('r.channel')
-      .execute();
+    const rows = await query.select(['r.name', 'r.version', 'r.user', 'r.channel']).execute();
+    // Sorted here, not by ORDER BY: a database's collation (en_US, ICU...)
+    // would order 'Zlib' and 'abc' or 'my-lib' and 'my_lib' differently on
+    // each backend; code-unit order is the same everywhere.
+    rows.sort(
+      (a, b) =>
+        compareCodeUnits(a.name, b.name) ||
+        compareCodeUnits(a.version, b.version) ||
+        compareCodeUnits(a.user, b.user) ||
+        compareCodeUnits(a.channel, b.channel),
+    );
     return rows.map((r) =>
       r.user === '' ? { name: r.name, version: r.version } : { name: r.name, version: r.version, user: r.user, channel: r.channel },
     );
@@ -479,6 +483,10 @@ export class KyselyMetadataStore implements MetadataStore {
     const rows = await this.db.selectFrom('users').select('name').orderBy('name').execute();
     return rows.map((r) => r.name);
   }
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function nextTime(now: number, latest: number | string | null | undefined): number {

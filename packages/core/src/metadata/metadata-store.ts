@@ -65,7 +65,7 @@ export interface MetadataStore {
   files(owner: FileOwner): Promise<StoredFile[] | undefined>;
   /** One file of a visible revision, or `undefined`. */
   file(owner: FileOwner, path: string): Promise<StoredFile | undefined>;
-  /** Recipes with a visible revision whose name starts with `namePrefix` (case-insensitive), sorted. */
+  /** Recipes with a visible revision whose name starts with `namePrefix` (case-insensitive), sorted by name, version, user, channel (code-unit order, whatever the database collation). */
   searchRecipes(namePrefix: string): Promise<RecipeRef[]>;
 
   /**

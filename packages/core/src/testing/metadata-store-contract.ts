@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   MANIFEST_FILE,
   type BlobRecord,
@@ -77,6 +77,33 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(revisions.map((r) => r.revision)).toEqual(['aaa3', 'aaa2', 'aaa1']);
         expect(revisions[0]!.timeMicros).toBeGreaterThan(revisions[1]!.timeMicros);
         expect(revisions[1]!.timeMicros).toBeGreaterThan(revisions[2]!.timeMicros);
+      }),
+    );
+
+    it(
+      'orders publications strictly even when the process clock stands still',
+      withStore(async (store) => {
+        // Every publication below happens "in the same millisecond" for a store
+        // on the process clock; one on the database's clock is unaffected.
+        vi.useFakeTimers({ toFake: ['Date'] });
+        try {
+          vi.setSystemTime(new Date());
+          for (const revision of ['aaa1', 'aaa2', 'aaa3']) await publishRecipe(store, rrev(hello, revision));
+          await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob());
+          const revisions = await store.recipeRevisions(hello);
+          expect(revisions.map((r) => r.revision)).toEqual(['aaa1', 'aaa3', 'aaa2']);
+          expect(revisions[0]!.timeMicros).toBeGreaterThan(revisions[1]!.timeMicros);
+          expect(revisions[1]!.timeMicros).toBeGreaterThan(revisions[2]!.timeMicros);
+
+          const r3 = rrev(hello, 'aaa3');
+          for (const revision of ['bbb1', 'bbb2']) await publishPackage(store, prev(r3, 'f00d', revision));
+          await store.recordFile(packageOwner(prev(r3, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
+          const binaries = await store.packageRevisions({ ...r3, packageId: 'f00d' });
+          expect(binaries.map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
+          expect(binaries[0]!.timeMicros).toBeGreaterThan(binaries[1]!.timeMicros);
+        } finally {
+          vi.useRealTimers();
+        }
       }),
     );
 
@@ -322,6 +349,172 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const files = await store.files(recipeOwner(r1));
         expect(files?.map((f) => f.path)).toEqual([MANIFEST_FILE]);
         expect(records.map((r) => r.key)).toContain(files![0]!.blobKey);
+      }),
+    );
+
+    it(
+      'keeps the same revision of hello/1.0 and hello/1.0@acme/stable apart: files, binaries, deletes',
+      withStore(async (store) => {
+        const plain = rrev(hello, 'aaa1');
+        const acme = rrev(helloAcme, 'aaa1');
+        const plainFile = blob();
+        const acmeFile = blob();
+        await store.recordFile(recipeOwner(plain), 'conanfile.py', plainFile);
+        await store.recordFile(recipeOwner(acme), 'conanfile.py', acmeFile);
+        await store.recordFile(recipeOwner(plain), MANIFEST_FILE, blob());
+        // Only hello/1.0 has its manifest: hello/1.0@acme/stable stays invisible.
+        expect(await store.recipeRevision(plain)).toBeDefined();
+        expect(await store.recipeRevision(acme)).toBeUndefined();
+        expect(await store.files(recipeOwner(acme))).toBeUndefined();
+        expect(await store.searchRecipes('hello')).toEqual([hello]);
+
+        await store.recordFile(recipeOwner(acme), MANIFEST_FILE, blob());
+        expect((await store.file(recipeOwner(plain), 'conanfile.py'))?.blobKey).toBe(plainFile.key);
+        expect((await store.file(recipeOwner(acme), 'conanfile.py'))?.blobKey).toBe(acmeFile.key);
+        await publishPackage(store, prev(acme, 'f00d', 'bbb1'));
+        expect(await store.latestPackages(plain)).toEqual([]);
+        expect((await store.latestPackages(acme)).map((p) => p.packageId)).toEqual(['f00d']);
+
+        expect(await store.deleteRecipeRevision(plain)).toBe(true);
+        expect(await store.recipeRevision(plain)).toBeUndefined();
+        expect((await store.recipeRevisions(helloAcme)).map((r) => r.revision)).toEqual(['aaa1']);
+        expect((await store.file(recipeOwner(acme), 'conanfile.py'))?.blobKey).toBe(acmeFile.key);
+        expect((await store.latestPackages(acme)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect(await store.searchRecipes('hello')).toEqual([helloAcme]);
+      }),
+    );
+
+    it(
+      'keeps the order and times of revisions when files other than the manifest are added later',
+      withStore(async (store) => {
+        // `conan upload --metadata` adds files to a published revision: that is no re-upload.
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await publishRecipe(store, rrev(hello, 'aaa2'));
+        const before = await store.recipeRevisions(hello);
+        await store.recordFile(recipeOwner(r1), 'metadata/logs/build.log', blob());
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob());
+        expect(await store.recipeRevisions(hello)).toEqual(before);
+
+        const p1 = prev(r1, 'f00d', 'bbb1');
+        await publishPackage(store, p1);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb2'));
+        const binaries = await store.packageRevisions(p1);
+        await store.recordFile(packageOwner(p1), 'metadata/logs/test.log', blob());
+        expect(await store.packageRevisions(p1)).toEqual(binaries);
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb2']);
+      }),
+    );
+
+    it(
+      'gives distinct, ordered times to binary revisions published at the same moment',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        const names = Array.from({ length: 10 }, (_, i) => `ccc${i}`);
+        for (const revision of names) await store.recordFile(packageOwner(prev(r1, 'f00d', revision)), 'conaninfo.txt', blob());
+        await Promise.all(names.map((revision) => store.recordFile(packageOwner(prev(r1, 'f00d', revision)), MANIFEST_FILE, blob())));
+        const revisions = await store.packageRevisions({ ...r1, packageId: 'f00d' });
+        expect(revisions.map((r) => r.revision).sort()).toEqual(names);
+        for (let i = 1; i < revisions.length; i++) {
+          expect(revisions[i - 1]!.timeMicros).toBeGreaterThan(revisions[i]!.timeMicros);
+        }
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual([revisions[0]!.revision]);
+      }),
+    );
+
+    it(
+      'reads sizes beyond 32 bits, and times, back as plain integers',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const big: BlobRecord = { ...blob('f'.repeat(40)), size: 5 * 1024 ** 3 + 7 };
+        await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', big);
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
+        expect(await store.file(recipeOwner(r1), 'conan_sources.tgz')).toEqual({
+          path: 'conan_sources.tgz',
+          blobKey: big.key,
+          size: 5 * 1024 ** 3 + 7,
+          sha1: big.sha1,
+        });
+        expect((await store.files(recipeOwner(r1)))?.find((f) => f.path === 'conan_sources.tgz')?.size).toBe(5 * 1024 ** 3 + 7);
+        expect(await store.findBlobBySha1(big.sha1)).toEqual(big);
+        const [revision] = await store.recipeRevisions(hello);
+        expect(typeof revision!.timeMicros).toBe('number');
+        expect(Number.isSafeInteger(revision!.timeMicros)).toBe(true);
+        // Microseconds of today: between 2020 and 2100.
+        expect(revision!.timeMicros).toBeGreaterThan(Date.UTC(2020, 0, 1) * 1000);
+        expect(revision!.timeMicros).toBeLessThan(Date.UTC(2100, 0, 1) * 1000);
+      }),
+    );
+
+    it(
+      'sorts search results by name, version, user and channel, the same on every database',
+      withStore(async (store) => {
+        // Code-unit order (as JavaScript sorts strings), whatever the database's collation.
+        const refs: RecipeRef[] = [
+          { name: 'zlib', version: '1.3' },
+          { name: 'Zlib', version: '1.2' },
+          { name: 'abc', version: '1.10' },
+          { name: 'abc', version: '1.9' },
+          { name: 'abc', version: '1.9', user: 'acme', channel: 'stable' },
+          { name: 'abc', version: '1.9', user: 'Acme', channel: 'testing' },
+          { name: 'my-lib', version: '1.0' },
+          { name: 'my_lib', version: '1.0' },
+          { name: 'myxlib', version: '1.0' },
+        ];
+        for (const ref of refs) await publishRecipe(store, rrev(ref, 'aaa1'));
+        const key = (r: RecipeRef) => [r.name, r.version, r.user ?? '', r.channel ?? ''];
+        const expected = [...refs].sort((a, b) => {
+          const [x, y] = [key(a), key(b)];
+          for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+          return 0;
+        });
+        expect(await store.searchRecipes('')).toEqual(expected);
+        expect(await store.searchRecipes('ZLIB')).toEqual([
+          { name: 'Zlib', version: '1.2' },
+          { name: 'zlib', version: '1.3' },
+        ]);
+      }),
+    );
+
+    it(
+      'deletes a recipe with its binaries; deletes of binaries of unknown revisions report false',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        const unknown = rrev(hello, 'dead');
+        expect(await store.deletePackage({ ...unknown, packageId: 'f00d' })).toBe(false);
+        expect(await store.deletePackageRevision(prev(unknown, 'f00d', 'bbb1'))).toBe(false);
+        expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(false);
+        expect(await store.deletePackageRevision(prev(r1, 'f00d', 'bbb9'))).toBe(false);
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+
+        expect(await store.deleteRecipe(hello)).toBe(true);
+        expect(await store.searchRecipes('')).toEqual([]);
+        await publishRecipe(store, r1);
+        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await store.files(packageOwner(prev(r1, 'f00d', 'bbb1')))).toBeUndefined();
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
+      }),
+    );
+
+    it(
+      'drops a recipe from search when its last published revision is deleted, even with a half-uploaded one left',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa2')), 'conanfile.py', blob());
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        expect(await store.searchRecipes('')).toEqual([]);
+        expect(await store.recipeRevisions(hello)).toEqual([]);
+        // The half-uploaded revision can still be completed.
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa2')), MANIFEST_FILE, blob());
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa2']);
+        expect((await store.files(recipeOwner(rrev(hello, 'aaa2'))))?.map((f) => f.path).sort()).toEqual([
+          'conanfile.py',
+          MANIFEST_FILE,
+        ]);
       }),
     );
 
