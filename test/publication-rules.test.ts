@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConanHandler } from '@cimmeria/core';
+import { createConanHandler, type Registry } from '@cimmeria/core';
 import { serveNode, type NodeServer } from '@cimmeria/core/node';
 import { deterministicBytes } from '@cimmeria/core/testing';
 import type { FsBlobStore } from '@cimmeria/storage-fs';
@@ -17,6 +17,7 @@ import { conformanceRegistry } from './support/conformance-registry.js';
 // The publication rules of DESIGN.md, as a client sees them over HTTP.
 
 let server: NodeServer;
+let registry: Registry;
 let blobDirectory: string;
 let dispose: () => Promise<void>;
 let token: string;
@@ -24,6 +25,7 @@ let token: string;
 beforeAll(async () => {
   const made = await conformanceRegistry();
   dispose = made.dispose;
+  registry = made.registry;
   blobDirectory = (made.registry.options.blobs as FsBlobStore).directory;
   server = await serveNode(createConanHandler(made.registry));
   token = await login(server.url, 'demo', 'demo');
@@ -140,6 +142,95 @@ describe('publication', () => {
       'ddd1',
       'ddd2',
     ]);
+  });
+});
+
+/** Every blob key in storage, as GC would see them. */
+async function blobKeys(): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of registry.options.blobs.list()) keys.push(entry.key);
+  return keys.sort();
+}
+
+/** PUTs with an X-Checksum-Sha1 the body does not have. */
+async function putTampered(path: string, body: string) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'PUT',
+    body,
+    headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(`not ${body}`) },
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('rejected and broken uploads leave no trace', () => {
+  it('a manifest whose X-Checksum-Sha1 does not match is refused (400) and publishes nothing', async () => {
+    const files = `${recipe('tampered')}/revisions/fff1/files`;
+    await put(`${files}/conanfile.py`, 'recipe');
+    const blobsBefore = await blobKeys();
+
+    const refused = await putTampered(`${files}/conanmanifest.txt`, 'manifest tampered');
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/checksum/i);
+    for (const path of [`${recipe('tampered')}/latest`, `${recipe('tampered')}/revisions`, files, `${files}/conanmanifest.txt`]) {
+      expect(await status(path), path).toBe(404);
+    }
+    expect((await json('/v2/conans/search?q=tampered*')).results).toEqual([]);
+    // Neither the bytes nor a record of them were kept.
+    expect(await blobKeys()).toEqual(blobsBefore);
+    expect(await bytesBeingWritten()).toBe(0);
+    expect(await registry.options.metadata.findBlobBySha1(sha1('manifest tampered'))).toBeUndefined();
+
+    // The client retries with the right bytes: now it is published, without the refused ones.
+    await put(`${files}/conanmanifest.txt`, 'manifest');
+    expect((await json(`${recipe('tampered')}/latest`)).revision).toBe('fff1');
+    expect(await (await fetch(`${server.url}${files}/conanmanifest.txt`)).text()).toBe('manifest');
+  });
+
+  it('a file refused for its checksum is not listed once the revision is published', async () => {
+    const files = `${recipe('tampered-file')}/revisions/fff2/files`;
+    await put(`${files}/conanfile.py`, 'recipe');
+    const blobsBefore = await blobKeys();
+    expect((await putTampered(`${files}/conan_sources.tgz`, 'sources')).status).toBe(400);
+    expect(await blobKeys()).toEqual(blobsBefore);
+    await put(`${files}/conanmanifest.txt`, 'manifest');
+    expect(Object.keys((await json(files)).files).sort()).toEqual(['conanfile.py', 'conanmanifest.txt']);
+    expect(await status(`${files}/conan_sources.tgz`)).toBe(404);
+  });
+
+  it('a refused re-upload of an older manifest neither makes it latest nor changes its time', async () => {
+    const revisions = `${recipe('tampered-again')}/revisions`;
+    await put(`${revisions}/a0a1/files/conanmanifest.txt`, 'a0a1');
+    await put(`${revisions}/a0a2/files/conanmanifest.txt`, 'a0a2');
+    const before = await json(revisions);
+    expect((await putTampered(`${revisions}/a0a1/files/conanmanifest.txt`, 'a0a1 again')).status).toBe(400);
+    expect(await json(revisions)).toEqual(before);
+    expect((await json(`${recipe('tampered-again')}/latest`)).revision).toBe('a0a2');
+    expect(await (await fetch(`${server.url}${revisions}/a0a1/files/conanmanifest.txt`)).text()).toBe('a0a1');
+  });
+
+  it('an upload cut off by the client midway leaves no blob, no temporary file and no revision', async () => {
+    const files = `${recipe('cut')}/revisions/b0b1/files`;
+    const blobsBefore = await blobKeys();
+    const request = httpRequest(`${server.url}${files}/conanmanifest.txt`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-length': String(8 * MiB) },
+    });
+    request.on('error', () => undefined);
+    for await (const chunk of deterministicBytes(2 * MiB, 8).body) {
+      if (!request.write(chunk)) await new Promise((resolve) => request.once('drain', resolve));
+    }
+    // Cut the connection only once the server is writing the bytes to storage.
+    expect(await waitFor(async () => (await bytesBeingWritten()) > 0, 10_000)).toBe(true);
+    request.destroy();
+
+    const clean = await waitFor(
+      async () => (await bytesBeingWritten()) === 0 && (await blobKeys()).join() === blobsBefore.join(),
+      10_000,
+    );
+    expect(clean, 'storage back to what it was').toBe(true);
+    expect(await blobKeys()).toEqual(blobsBefore);
+    expect(await status(`${recipe('cut')}/latest`)).toBe(404);
+    expect(await status(files)).toBe(404);
   });
 });
 
