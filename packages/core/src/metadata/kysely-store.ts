@@ -4,7 +4,10 @@ import type { PackageRef, PackageRevisionRef, RecipeRef, RecipeRevisionRef } fro
 import {
   MANIFEST_FILE,
   type BlobRecord,
+  type BlobUse,
   type FileOwner,
+  type RecordFileOptions,
+  type ReleaseBlobsOptions,
   type MetadataStore,
   type PackageEntry,
   type RevisionEntry,
@@ -200,14 +203,12 @@ export class KyselyMetadataStore implements MetadataStore {
         compareCodeUnits(a.user, b.user) ||
         compareCodeUnits(a.channel, b.channel),
     );
-    return rows.map((r) =>
-      r.user === '' ? { name: r.name, version: r.version } : { name: r.name, version: r.version, user: r.user, channel: r.channel },
-    );
+    return rows.map(toRecipeRef);
   }
 
   // --- writes ------------------------------------------------------------
 
-  async recordFile(owner: FileOwner, path: string, blob: BlobRecord): Promise<void> {
+  async recordFile(owner: FileOwner, path: string, blob: BlobRecord, options: RecordFileOptions = {}): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const now = await this.clock(trx);
       await trx
@@ -215,29 +216,60 @@ export class KyselyMetadataStore implements MetadataStore {
         .values({ key: blob.key, size: blob.size, sha1: blob.sha1, sha256: blob.sha256, created_at: now })
         .onConflict((oc) => oc.column('key').doNothing())
         .execute();
-
-      const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
-      const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
-      const publish = path === MANIFEST_FILE;
-
-      if (owner.kind === 'recipe') {
-        await trx
-          .insertInto('recipe_files')
-          .values({ recipe_revision_id: recipeRevisionId, ...file })
-          .onConflict((oc) => oc.columns(['recipe_revision_id', 'path']).doUpdateSet(file))
-          .execute();
-        if (publish) await this.publishRecipeRevision(trx, recipeRevisionId, now);
-        return;
-      }
-
-      const packageRevisionId = await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now);
-      await trx
-        .insertInto('package_files')
-        .values({ package_revision_id: packageRevisionId, ...file })
-        .onConflict((oc) => oc.columns(['package_revision_id', 'path']).doUpdateSet(file))
-        .execute();
-      if (publish) await this.publishPackageRevision(trx, packageRevisionId, recipeRevisionId, owner.ref.packageId, now);
+      await this.recordFileRow(trx, owner, path, blob, now, options.publishedAtMicros);
     });
+  }
+
+  async linkFile(owner: FileOwner, path: string, blobKey: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = await this.clock(trx);
+      // Refreshing the record locks it: a concurrent releaseBlobs either ran
+      // first (no row to update: nothing is linked) or sees a fresh time.
+      const touched = await trx
+        .updateTable('blobs')
+        .set({ created_at: now })
+        .where('key', '=', blobKey)
+        .returning(['key', 'size', 'sha1', 'sha256'])
+        .executeTakeFirst();
+      if (!touched) return false;
+      const blob = { key: touched.key, size: toNumber(touched.size), sha1: touched.sha1, sha256: touched.sha256 };
+      await this.recordFileRow(trx, owner, path, blob, now, undefined);
+      return true;
+    });
+  }
+
+  /** The file row of `path`, creating its revision; storing the manifest publishes. */
+  private async recordFileRow(
+    trx: Transaction<Database>,
+    owner: FileOwner,
+    path: string,
+    blob: BlobRecord,
+    now: number,
+    publishedAt: number | undefined,
+  ): Promise<void> {
+    const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
+    const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
+    const publish = path === MANIFEST_FILE;
+
+    if (owner.kind === 'recipe') {
+      await trx
+        .insertInto('recipe_files')
+        .values({ recipe_revision_id: recipeRevisionId, ...file })
+        .onConflict((oc) => oc.columns(['recipe_revision_id', 'path']).doUpdateSet(file))
+        .execute();
+      if (publish) await this.publishRecipeRevision(trx, recipeRevisionId, now, publishedAt);
+      return;
+    }
+
+    const packageRevisionId = await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now);
+    await trx
+      .insertInto('package_files')
+      .values({ package_revision_id: packageRevisionId, ...file })
+      .onConflict((oc) => oc.columns(['package_revision_id', 'path']).doUpdateSet(file))
+      .execute();
+    if (publish) {
+      await this.publishPackageRevision(trx, packageRevisionId, recipeRevisionId, owner.ref.packageId, now, publishedAt);
+    }
   }
 
   private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {
@@ -301,7 +333,16 @@ export class KyselyMetadataStore implements MetadataStore {
    * Publishes with a time strictly after every sibling's, so "latest" is
    * well defined even when clocks tie (rule 4: a re-upload becomes latest).
    */
-  private async publishRecipeRevision(trx: Transaction<Database>, id: string, now: number): Promise<void> {
+  private async publishRecipeRevision(
+    trx: Transaction<Database>,
+    id: string,
+    now: number,
+    publishedAt: number | undefined,
+  ): Promise<void> {
+    if (publishedAt !== undefined) {
+      await trx.updateTable('recipe_revisions').set({ published_at: publishedAt }).where('id', '=', id).execute();
+      return;
+    }
     // Publications of one recipe take turns, or two of them (on PostgreSQL,
     // under READ COMMITTED) read the same latest time and publish a tie. A
     // no-op update locks the parent row on every database until commit.
@@ -332,7 +373,12 @@ export class KyselyMetadataStore implements MetadataStore {
     recipeRevisionId: string,
     packageId: string,
     now: number,
+    publishedAt: number | undefined,
   ): Promise<void> {
+    if (publishedAt !== undefined) {
+      await trx.updateTable('package_revisions').set({ published_at: publishedAt }).where('id', '=', id).execute();
+      return;
+    }
     // As for recipes: binaries of one recipe revision publish in turn.
     await trx
       .updateTable('recipe_revisions')
@@ -460,6 +506,74 @@ export class KyselyMetadataStore implements MetadataStore {
     return row && { key: row.key, size: toNumber(row.size), sha1: row.sha1, sha256: row.sha256 };
   }
 
+  async findBlobsBySha1(sha1: string, limit = 20): Promise<BlobUse[]> {
+    const blobs = await this.db
+      .selectFrom('blobs')
+      .where('sha1', '=', sha1)
+      .select(['key', 'size', 'sha1', 'sha256'])
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    if (blobs.length === 0) return [];
+    const keys = blobs.map((b) => b.key);
+    const recipeColumns = ['fk.blob_key', 'r.name', 'r.version', 'r.user', 'r.channel'] as const;
+    const fromRecipeFiles = this.db
+      .selectFrom('recipe_files as fk')
+      .innerJoin('recipe_revisions as rr', 'rr.id', 'fk.recipe_revision_id')
+      .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+      .where('fk.blob_key', 'in', keys)
+      .select(recipeColumns);
+    const fromPackageFiles = this.db
+      .selectFrom('package_files as fk')
+      .innerJoin('package_revisions as pr', 'pr.id', 'fk.package_revision_id')
+      .innerJoin('recipe_revisions as rr', 'rr.id', 'pr.recipe_revision_id')
+      .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+      .where('fk.blob_key', 'in', keys)
+      .select(recipeColumns);
+    const uses = await fromRecipeFiles.union(fromPackageFiles).execute();
+    return blobs.map((b) => ({
+      key: b.key,
+      size: toNumber(b.size),
+      sha1: b.sha1,
+      sha256: b.sha256,
+      recipes: uses.filter((u) => u.blob_key === b.key).map((u) => toRecipeRef(u)),
+    }));
+  }
+
+  async releaseBlobs(keys: string[], options: ReleaseBlobsOptions): Promise<string[]> {
+    if (keys.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const unused = sql<boolean>`not exists (select 1 from recipe_files f where f.blob_key = blobs.key)
+        and not exists (select 1 from package_files f where f.blob_key = blobs.key)`;
+      const released = options.dryRun
+        ? await trx
+            .selectFrom('blobs')
+            .where('key', 'in', keys)
+            .where('created_at', '<', options.olderThanMicros)
+            .where(unused)
+            .select('key')
+            .execute()
+        : await trx
+            .deleteFrom('blobs')
+            .where('key', 'in', keys)
+            .where('created_at', '<', options.olderThanMicros)
+            .where(unused)
+            .returning('key')
+            .execute();
+      const releasedSet = new Set(released.map((r) => r.key));
+      // Bytes with no record at all: an upload that failed, or died, before recording.
+      const recorded = new Set(
+        (await trx.selectFrom('blobs').where('key', 'in', keys).select('key').execute()).map((r) => r.key),
+      );
+      const referenced = new Set([
+        ...(await trx.selectFrom('recipe_files').where('blob_key', 'in', keys).select('blob_key').execute()),
+        ...(await trx.selectFrom('package_files').where('blob_key', 'in', keys).select('blob_key').execute()),
+      ].map((r) => r.blob_key));
+      const orphans = keys.filter((k) => !recorded.has(k) && !referenced.has(k) && !releasedSet.has(k));
+      return [...releasedSet, ...orphans];
+    });
+  }
+
   async getPasswordHash(user: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('users').where('name', '=', user).select('password_hash').executeTakeFirst();
     return row?.password_hash;
@@ -483,6 +597,12 @@ export class KyselyMetadataStore implements MetadataStore {
     const rows = await this.db.selectFrom('users').select('name').orderBy('name').execute();
     return rows.map((r) => r.name);
   }
+}
+
+function toRecipeRef(row: { name: string; version: string; user: string; channel: string }): RecipeRef {
+  return row.user === ''
+    ? { name: row.name, version: row.version }
+    : { name: row.name, version: row.version, user: row.user, channel: row.channel };
 }
 
 function compareCodeUnits(a: string, b: string): number {

@@ -32,6 +32,34 @@ export interface BlobRecord {
   sha256: string;
 }
 
+/** A stored blob and the recipes whose files use it (checksum deploy decides with these). */
+export interface BlobUse extends BlobRecord {
+  /** Recipes with at least one file, of any revision or binary, stored in this blob. */
+  recipes: RecipeRef[];
+}
+
+/** Options of {@link MetadataStore.recordFile}. */
+export interface RecordFileOptions {
+  /**
+   * When `path` is the manifest: publish at exactly this time (microseconds
+   * since the epoch) instead of the clock's, keeping the time a revision had
+   * on another server (imports). Ordinary uploads leave it out.
+   */
+  publishedAtMicros?: number;
+}
+
+/** Options of {@link MetadataStore.releaseBlobs}. */
+export interface ReleaseBlobsOptions {
+  /**
+   * Only blobs whose record is older than this (microseconds since the
+   * epoch) are released: a record is refreshed each time a file is linked
+   * to it, so a blob being linked right now is kept.
+   */
+  olderThanMicros: number;
+  /** Report what would be released without deleting any record. */
+  dryRun?: boolean;
+}
+
 /** The revision a file belongs to. */
 export type FileOwner =
   | { kind: 'recipe'; ref: RecipeRevisionRef }
@@ -73,7 +101,15 @@ export interface MetadataStore {
    * needed. Storing {@link MANIFEST_FILE} publishes the revision (or makes
    * it the latest again) with a fresh time.
    */
-  recordFile(owner: FileOwner, path: string, blob: BlobRecord): Promise<void>;
+  recordFile(owner: FileOwner, path: string, blob: BlobRecord, options?: RecordFileOptions): Promise<void>;
+  /**
+   * Records an already stored blob as `path` of a revision, as
+   * {@link recordFile} does (checksum deploy: no bytes are sent). Refreshes
+   * the blob record's time in the same transaction so garbage collection
+   * cannot remove it meanwhile. `false` (nothing recorded) when no record of
+   * `blobKey` exists any more.
+   */
+  linkFile(owner: FileOwner, path: string, blobKey: string): Promise<boolean>;
 
   /** Deletes a recipe with all its revisions and binaries. `false` if nothing existed. */
   deleteRecipe(ref: RecipeRef): Promise<boolean>;
@@ -83,8 +119,19 @@ export interface MetadataStore {
   deletePackage(ref: PackageRef): Promise<boolean>;
   deletePackageRevision(ref: PackageRevisionRef): Promise<boolean>;
 
-  /** A stored blob with this sha1, if any (for checksum deploy). */
+  /** A stored blob with this sha1, if any (the newest). */
   findBlobBySha1(sha1: string): Promise<BlobRecord | undefined>;
+  /** Up to `limit` (default 20) stored blobs with this sha1, newest first, with the recipes using each. */
+  findBlobsBySha1(sha1: string, limit?: number): Promise<BlobUse[]>;
+  /**
+   * Garbage collection: of `keys` (blob store keys), returns those that no
+   * file uses and whose record is older than `olderThanMicros` or missing,
+   * and deletes their records (unless `dryRun`) in the same statement, so a
+   * concurrent {@link linkFile} either refreshes a record first (and it is
+   * kept) or finds it gone (and answers `false`). The caller then deletes
+   * the returned blobs from the blob store.
+   */
+  releaseBlobs(keys: string[], options: ReleaseBlobsOptions): Promise<string[]>;
 
   /** Password hashes of users managed by `cimmeria user`. */
   getPasswordHash(user: string): Promise<string | undefined>;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
@@ -25,6 +24,7 @@ import {
 } from '../reference/references.js';
 import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import { hashingStream } from '../storage/hashing.js';
+import { newBlobKey } from '../storage/blob-keys.js';
 import { ConanError } from './errors.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
 
@@ -310,12 +310,6 @@ export class ConanService {
     const recipeExists = (await this.metadata.recipeRevision(ref)) !== undefined;
     return recipeExists ? packageNotFound(ref) : recipeNotFound(ref);
   }
-}
-
-/** Blob keys are chosen here, never by clients: random, spread over 256 folders. */
-function newBlobKey(): string {
-  const id = randomUUID();
-  return `blobs/${id.slice(0, 2)}/${id}`;
 }
 
 export { MANIFEST_FILE };

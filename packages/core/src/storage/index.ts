@@ -1,2 +1,3 @@
 export * from './blob-store.js';
 export * from './hashing.js';
+export * from './blob-keys.js';
