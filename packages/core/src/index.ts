@@ -13,3 +13,4 @@ export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type H
 export { ERROR_STATUS, errorResponse } from './http/error-status.js';
 export { formatTime } from './http/responses.js';
 export { createRegistry, type Registry } from './registry.js';
+export * from './maintenance/collect-garbage.js';

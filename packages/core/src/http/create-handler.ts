@@ -12,7 +12,7 @@ import {
 } from '../reference/references.js';
 import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.js';
 import type { Operation } from '../routes/conan-routes.js';
-import { CAPABILITIES, type ConanService } from '../service/conan-service.js';
+import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { errorResponse } from './error-status.js';
 import { parseRange } from './range.js';
@@ -111,6 +111,13 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
   async function receiveFile(ctx: Context, owner: FileOwner): Promise<Response> {
     const path = checkFilePath(ctx.params.path!);
     const info = uploadHeaders(ctx.request.headers);
+    if (info.checksumDeploy) {
+      // The client sends no body here: it asks whether it may skip sending one.
+      void ctx.request.body?.cancel();
+      if (info.sha1 === undefined) throw new ConanError('BAD_REQUEST', 'X-Checksum-Deploy needs X-Checksum-Sha1');
+      await service.deployByChecksum(ctx.principal, owner, path, info.sha1);
+      return empty(201);
+    }
     // Node's web streams are async iterable; the DOM typings do not say so.
     const body = (ctx.request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
     await service.upload(ctx.principal, owner, path, body, info);
@@ -118,7 +125,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
   }
 
   const operations: Record<Operation, (ctx: Context) => Promise<Response>> = {
-    ping: async () => empty(200, { 'x-conan-server-capabilities': CAPABILITIES.join(',') }),
+    ping: async () => empty(200, { 'x-conan-server-capabilities': service.capabilities.join(',') }),
     authenticate: async ({ request }) => {
       const creds = credentials(request.headers);
       if (creds.kind !== 'basic') throw new ConanError('UNAUTHORIZED', 'Wrong user or password');

@@ -42,13 +42,22 @@ const contentLengthHeader = z
   .regex(/^\d{1,16}$/, 'Content-Length must be a non-negative integer')
   .transform(Number);
 
+const checksumDeployHeader = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false'], { message: "X-Checksum-Deploy must be 'true' or 'false'" }))
+  .transform((v) => v === 'true');
+
 /** Validated headers of a file upload. */
-export function uploadHeaders(headers: Headers): { sha1?: string; contentLength?: number } {
+export function uploadHeaders(headers: Headers): { sha1?: string; contentLength?: number; checksumDeploy: boolean } {
   const sha1 = headers.get('x-checksum-sha1');
   const length = headers.get('content-length');
+  const deploy = headers.get('x-checksum-deploy');
   return {
     sha1: sha1 === null ? undefined : parseOrBadRequest(sha1Header, sha1),
     contentLength: length === null ? undefined : parseOrBadRequest(contentLengthHeader, length),
+    checksumDeploy: deploy === null ? false : parseOrBadRequest(checksumDeployHeader, deploy),
   };
 }
 

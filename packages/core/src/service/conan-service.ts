@@ -48,7 +48,7 @@ export interface UploadInfo {
 }
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
-export const CAPABILITIES = ['revisions'] as const;
+export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
 
 const recipeNotFound = (ref: RecipeRef | RecipeRevisionRef) =>
   new ConanError(
@@ -78,6 +78,8 @@ export class ConanService {
   private readonly maxUploadBytes: number;
   private readonly redirectDownloads: boolean;
   private readonly presignExpiresInSeconds: number;
+  /** What ping advertises. */
+  readonly capabilities: readonly string[];
 
   constructor(options: RegistryOptions) {
     this.metadata = options.metadata;
@@ -88,6 +90,7 @@ export class ConanService {
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
     this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
+    this.capabilities = CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false);
   }
 
   // --- users -------------------------------------------------------------
@@ -279,6 +282,26 @@ export class ConanService {
     }
   }
 
+  /**
+   * Checksum deploy: records `path` with the bytes of an already stored blob
+   * whose sha1 is `sha1`, without receiving them. Only blobs used by a
+   * recipe the caller may read qualify, so knowing a checksum never yields
+   * bytes one could not download. Throws NOT_FOUND (the client then uploads
+   * the bytes) when no such blob exists.
+   */
+  async deployByChecksum(principal: Principal | undefined, owner: FileOwner, path: string, sha1: string): Promise<void> {
+    await this.require(principal, 'write', owner.ref);
+    if (!this.capabilities.includes('checksum_deploy')) {
+      throw new ConanError('NOT_FOUND', 'Checksum deploy is disabled on this server: upload the file');
+    }
+    for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
+      const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
+      // linkFile is false when garbage collection released the blob meanwhile.
+      if (readable && (await this.metadata.linkFile(owner, path, candidate.key))) return;
+    }
+    throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
+  }
+
   // --- deletes -----------------------------------------------------------
 
   async deleteRecipe(principal: Principal | undefined, ref: RecipeRef): Promise<void> {
@@ -310,6 +333,11 @@ export class ConanService {
     const recipeExists = (await this.metadata.recipeRevision(ref)) !== undefined;
     return recipeExists ? packageNotFound(ref) : recipeNotFound(ref);
   }
+}
+
+async function someAsync<T>(items: T[], predicate: (item: T) => Promise<boolean>): Promise<boolean> {
+  for (const item of items) if (await predicate(item)) return true;
+  return false;
 }
 
 export { MANIFEST_FILE };

@@ -25,6 +25,14 @@ export interface RegistryOptions {
   downloads?: 'redirect' | 'stream';
   /** Lifetime of presigned download URLs in seconds. Default 300. */
   presignExpiresInSeconds?: number;
+  /**
+   * Checksum deploy (default on): the server advertises `checksum_deploy`,
+   * and a PUT with `X-Checksum-Deploy: true` and `X-Checksum-Sha1` stores a
+   * file without its bytes when a blob with that sha1 is already stored and
+   * the caller may read a recipe using it (knowing a checksum must not be
+   * enough to obtain bytes one may not read).
+   */
+  checksumDeploy?: boolean;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;

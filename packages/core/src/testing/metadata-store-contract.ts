@@ -519,6 +519,113 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'publishes at a given time, keeping the order and times of imported revisions',
+      withStore(async (store) => {
+        const times = [1_600_000_000_000_000, 1_600_000_000_500_000, 1_700_000_000_000_001];
+        for (const [i, time] of times.entries()) {
+          const ref = rrev(hello, `aaa${i}`);
+          await store.recordFile(recipeOwner(ref), 'conanfile.py', blob());
+          await store.recordFile(recipeOwner(ref), MANIFEST_FILE, blob(), { publishedAtMicros: time });
+        }
+        expect(await store.recipeRevisions(hello)).toEqual([
+          { revision: 'aaa2', timeMicros: times[2] },
+          { revision: 'aaa1', timeMicros: times[1] },
+          { revision: 'aaa0', timeMicros: times[0] },
+        ]);
+        const p = prev(rrev(hello, 'aaa2'), 'f00d', 'bbb1');
+        await store.recordFile(packageOwner(p), MANIFEST_FILE, blob(), { publishedAtMicros: 1_650_000_000_000_000 });
+        expect(await store.packageRevisions(p)).toEqual([{ revision: 'bbb1', timeMicros: 1_650_000_000_000_000 }]);
+        // An ordinary upload afterwards is latest, as always.
+        await publishRecipe(store, rrev(hello, 'aaa9'));
+        expect((await store.recipeRevisions(hello))[0]!.revision).toBe('aaa9');
+      }),
+    );
+
+    it(
+      'links a stored blob to a new path without new bytes (checksum deploy)',
+      withStore(async (store) => {
+        const stored = blob('c'.repeat(40));
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conan_export.tgz', stored);
+        const target = rrev(helloAcme, 'aaa2');
+        expect(await store.linkFile(recipeOwner(target), 'conan_export.tgz', stored.key)).toBe(true);
+        expect(await store.recipeRevision(target)).toBeUndefined();
+        expect(await store.linkFile(recipeOwner(target), MANIFEST_FILE, stored.key)).toBe(true);
+        expect(await store.files(recipeOwner(target))).toEqual([
+          { path: 'conan_export.tgz', blobKey: stored.key, size: stored.size, sha1: stored.sha1 },
+          { path: MANIFEST_FILE, blobKey: stored.key, size: stored.size, sha1: stored.sha1 },
+        ]);
+        expect(await store.linkFile(recipeOwner(target), 'other.txt', 'blobs/test/never-stored')).toBe(false);
+        expect(await store.file(recipeOwner(target), 'other.txt')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'finds every blob with a sha1 and the recipes using it',
+      withStore(async (store) => {
+        const sha1 = 'e'.repeat(40);
+        const first = blob(sha1);
+        const second = blob(sha1);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', first);
+        await store.recordFile(packageOwner(prev(rrev(helloAcme, 'aaa1'), 'f00d', 'bbb1')), 'conan_package.tgz', first);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa3')), 'conanfile.py', second);
+        const found = await store.findBlobsBySha1(sha1);
+        expect(found.map((b) => b.key)).toEqual([second.key, first.key]);
+        expect(found[0]!.recipes).toEqual([helloAcme]);
+        expect(found[1]!.recipes).toEqual(expect.arrayContaining([hello, helloAcme]));
+        expect(found[1]!.recipes).toHaveLength(2);
+        expect(await store.findBlobsBySha1('f'.repeat(40))).toEqual([]);
+        expect(await store.findBlobsBySha1(sha1, 1)).toHaveLength(1);
+      }),
+    );
+
+    it(
+      'releases for garbage collection only blobs no file uses, whose record is old enough',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const used = blob();
+        const unused = blob();
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', used);
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
+        // A blob whose file was replaced by a re-upload is used no more.
+        await store.recordFile(recipeOwner(r1), 'conan_export.tgz', unused);
+        await store.recordFile(recipeOwner(r1), 'conan_export.tgz', blob());
+        const orphan = 'blobs/test/bytes-without-record';
+        const keys = [used.key, unused.key, orphan];
+        const future = (Date.now() + 60_000) * 1000;
+        const past = (Date.now() - 60_000) * 1000;
+
+        expect((await store.releaseBlobs(keys, { olderThanMicros: past })).sort()).toEqual([orphan]);
+        expect((await store.releaseBlobs(keys, { olderThanMicros: future, dryRun: true })).sort()).toEqual(
+          [unused.key, orphan].sort(),
+        );
+        expect(await store.linkFile(recipeOwner(r1), 'again.tgz', unused.key)).toBe(true);
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        expect((await store.releaseBlobs(keys, { olderThanMicros: future })).sort()).toEqual([...keys].sort());
+        // Released records are gone: they can be neither found nor linked.
+        expect(await store.findBlobsBySha1(used.sha1)).not.toContainEqual(expect.objectContaining({ key: used.key }));
+        expect(await store.linkFile(recipeOwner(r1), 'conanfile.py', used.key)).toBe(false);
+        expect(await store.releaseBlobs([], { olderThanMicros: future })).toEqual([]);
+      }),
+    );
+
+    it(
+      'keeps a blob that was linked after the collection cutoff',
+      withStore(async (store) => {
+        const stored = blob();
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', stored);
+        await store.deleteRecipeRevision(rrev(hello, 'aaa1'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const cutoff = Date.now() * 1000;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await store.linkFile(recipeOwner(rrev(hello, 'aaa2')), 'conanfile.py', stored.key)).toBe(true);
+        await store.deleteRecipeRevision(rrev(hello, 'aaa2'));
+        // Unused again, but its record is younger than the cutoff.
+        expect(await store.releaseBlobs([stored.key], { olderThanMicros: cutoff })).toEqual([]);
+      }),
+    );
+
+    it(
       'can be migrated again without harm',
       withStore(async (store) => {
         const migratable = store as MetadataStore & { migrate?(): Promise<unknown> };

@@ -1,0 +1,94 @@
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { BLOB_KEY_PREFIX } from '../storage/blob-keys.js';
+import type { BlobStore } from '../storage/blob-store.js';
+
+/** Default grace period of {@link collectGarbage}: a day. */
+export const DEFAULT_GC_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** Options of {@link collectGarbage}. */
+export interface CollectGarbageOptions {
+  metadata: MetadataStore;
+  blobs: BlobStore;
+  /**
+   * Blobs younger than this (by the blob store's last-modified time and by
+   * their metadata record) are kept, whatever references them: an upload
+   * stores its bytes before recording them, and another node may be in
+   * between right now. Default 24 hours.
+   */
+  graceMs?: number;
+  /** Report what would be removed, removing nothing. */
+  dryRun?: boolean;
+  /** Current time in ms; tests move it. Default `Date.now`. */
+  now?: () => number;
+  /** Running totals, after each batch. */
+  onProgress?: (progress: GarbageReport) => void;
+  /** Keys checked per metadata transaction. Default 500. */
+  batchSize?: number;
+}
+
+/** What {@link collectGarbage} found and did. */
+export interface GarbageReport {
+  /** Blobs listed in the blob store. */
+  scanned: number;
+  /** Blobs removed (or, in a dry run, that would be). */
+  removed: number;
+  /** Bytes of those blobs. */
+  bytesFreed: number;
+  /** Blobs kept because they are younger than the grace period. */
+  keptYoung: number;
+  /** Blobs whose record was released but whose bytes could not be deleted (retried by the next run). */
+  failed: { key: string; message: string }[];
+  dryRun: boolean;
+}
+
+/**
+ * Removes blobs no metadata row uses, older than the grace period. Safe
+ * while nodes serve: a blob is released in one metadata statement that a
+ * concurrent checksum-deploy link either precedes (refreshing the record,
+ * so the blob is kept) or follows (finding it gone, so the client uploads).
+ */
+export async function collectGarbage(options: CollectGarbageOptions): Promise<GarbageReport> {
+  const { metadata, blobs } = options;
+  const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;
+  const now = options.now ?? Date.now;
+  const batchSize = options.batchSize ?? 500;
+  const cutoffMs = now() - graceMs;
+  const report: GarbageReport = { scanned: 0, removed: 0, bytesFreed: 0, keptYoung: 0, failed: [], dryRun: !!options.dryRun };
+
+  let batch: { key: string; size: number }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const sizes = new Map(batch.map((b) => [b.key, b.size]));
+    batch = [];
+    const released = await metadata.releaseBlobs([...sizes.keys()], {
+      olderThanMicros: cutoffMs * 1000,
+      dryRun: options.dryRun,
+    });
+    for (const key of released) {
+      if (!options.dryRun) {
+        try {
+          await blobs.delete(key);
+        } catch (error) {
+          // The record is gone already; the bytes are an orphan the next run removes.
+          report.failed.push({ key, message: (error as Error).message });
+          continue;
+        }
+      }
+      report.removed += 1;
+      report.bytesFreed += sizes.get(key) ?? 0;
+    }
+    options.onProgress?.({ ...report });
+  };
+
+  for await (const blob of blobs.list(BLOB_KEY_PREFIX)) {
+    report.scanned += 1;
+    if (blob.lastModified.getTime() >= cutoffMs) {
+      report.keptYoung += 1;
+      continue;
+    }
+    batch.push({ key: blob.key, size: blob.size });
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  return report;
+}
