@@ -8,7 +8,7 @@ import { listen } from './support/listen.js';
 import { login } from './support/login.js';
 
 /** Reproducible pseudo-random bytes. */
-function deterministicBytes(size: number, seed: number): Uint8Array {
+function deterministicBytes(size: number, seed: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let state = seed * 2654435761;
   for (let i = 0; i < size; i++) {
@@ -61,7 +61,7 @@ async function start(registry: Registry): Promise<Server> {
   return { url, socketBytes: () => bytes, requests, close };
 }
 
-type Files = Record<string, Uint8Array>;
+type Files = Record<string, Uint8Array<ArrayBuffer>>;
 
 /**
  * Uploads files the way the Conan client does with checksum deploy on: a

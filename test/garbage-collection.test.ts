@@ -72,7 +72,7 @@ async function setUp(backends: Backends, wrap: (m: MetadataStore) => MetadataSto
   };
 }
 
-async function put(s: Setup, path: string, body: string | Uint8Array): Promise<number> {
+async function put(s: Setup, path: string, body: string | Uint8Array<ArrayBuffer>): Promise<number> {
   const response = await fetch(`${s.url}${path}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${s.token}`, 'x-checksum-sha1': sha1(body) },

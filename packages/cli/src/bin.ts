@@ -6,9 +6,12 @@ const USAGE = `Usage: cimmeria <command> [options]
 Cimmeria: a Conan 2 repository server.
 
 Commands:
-  serve           run the server
-  user            add, change, remove and list users
-  hash-password   print the scrypt hash of a password, for config files
+  serve                 run the server
+  migrate               apply pending database migrations
+  gc                    remove stored files no revision uses any more
+  import conan-server   copy a conan_server storage directory in
+  user                  add, change, remove and list users
+  hash-password         print the scrypt hash of a password, for config files
 
 Run 'cimmeria <command> --help' for a command's options.
 Options: -h, --help; -v, --version
@@ -17,6 +20,9 @@ Options: -h, --help; -v, --version
 // Loaded on demand: help and usage errors should not wait for SQLite, pino and the core to load.
 const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
+  gc: async () => (await import('./commands/gc.js')).gcCommand,
+  import: async () => (await import('./commands/import.js')).importCommand,
   user: async () => (await import('./commands/user.js')).userCommand,
   'hash-password': async () => (await import('./commands/hash-password.js')).hashPasswordCommand,
 };
@@ -46,7 +52,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof Error && 'exitCode' in error;
+    // Backend outages (database or blob store unreachable) are expected failures too.
+    const known =
+      error instanceof Error &&
+      ('exitCode' in error || error.name === 'MetadataUnavailableError' || error.name === 'BlobStoreUnavailableError');
     // Expected failures get their message only; a stack is for bugs.
     process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(exitCodeOf(error));

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import {
   ConanServerAuthorizer,
   PasswordAuthenticator,
@@ -12,10 +11,10 @@ import {
   type PermissionRule,
   type Registry,
 } from '@cimmeria/core';
-import type { SqliteMetadata } from '@cimmeria/metadata-sqlite';
-import { FsBlobStore } from '@cimmeria/storage-fs';
+import { openBlobStore, type OpenedBlobStore } from './backends/open-blob-store.js';
+import { openMetadataStore, type OpenedMetadata, type OpenMetadataOptions } from './backends/open-metadata.js';
 import type { CimmeriaConfig } from './config/schema.js';
-import { dataPaths, openMetadata, persistentTokenSecret } from './data-dir.js';
+import { persistentTokenSecret } from './data-dir.js';
 
 /** The user created on a first start with no user configured anywhere. */
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -26,7 +25,10 @@ export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users:
 /** A registry on the data directory, and what happened while opening it. */
 export interface OpenedRegistry {
   registry: Registry;
-  metadata: SqliteMetadata;
+  metadata: OpenedMetadata;
+  blobs: OpenedBlobStore;
+  /** True when the token secret is this node's own (generated in the data directory), not configured. */
+  localTokenSecret: boolean;
   /** The password of the `admin` user created by this start; shown once, stored only hashed. */
   createdAdminPassword?: string;
   /** The write rules in force; `defaulted` when they are not from the configuration. */
@@ -35,8 +37,8 @@ export interface OpenedRegistry {
 }
 
 /**
- * Opens the data directory (SQLite metadata, migrated; blobs; token secret)
- * and assembles the registry. Users come from the configuration (static,
+ * Opens the configured metadata database (migrated) and blob store, reads
+ * or creates the token secret, and assembles the registry. Users come from the configuration (static,
  * tried first) and from the metadata store (`cimmeria user ...`). When
  * neither has a user, creates `admin` with a random password.
  *
@@ -45,10 +47,18 @@ export interface OpenedRegistry {
  * may write, so a fresh install can be used at once and the bootstrap user
  * keeps that right across restarts.
  */
-export async function buildRegistry(config: CimmeriaConfig): Promise<OpenedRegistry> {
-  const paths = dataPaths(config.data);
-  const metadata = await openMetadata(config.data);
-  await mkdir(paths.blobs, { recursive: true });
+export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadataOptions = {}): Promise<OpenedRegistry> {
+  const metadata = await openMetadataStore(config, options);
+  let blobs: OpenedBlobStore;
+  try {
+    blobs = await openBlobStore(config);
+  } catch (error) {
+    await metadata.close();
+    throw error;
+  }
+  const close = async () => {
+    await Promise.allSettled([metadata.close(), blobs.close()]);
+  };
   try {
     const staticUsers = Object.keys(config.users).length > 0;
     let createdAdminPassword: string | undefined;
@@ -66,7 +76,7 @@ export async function buildRegistry(config: CimmeriaConfig): Promise<OpenedRegis
       : { rules: staticUsers ? [] : ADMIN_WRITE_RULES, defaulted: true };
     const registry = createRegistry({
       metadata: metadata.store,
-      blobs: new FsBlobStore({ directory: paths.blobs }),
+      blobs: blobs.store,
       authenticator,
       tokens: new TokenService({
         secret: config.tokenSecret ?? (await persistentTokenSecret(config.data)),
@@ -74,10 +84,20 @@ export async function buildRegistry(config: CimmeriaConfig): Promise<OpenedRegis
       }),
       authorizer: new ConanServerAuthorizer({ read: config.permissions.read, write: writeRules.rules }),
       maxUploadBytes: config.maxUploadBytes,
+      downloads: config.downloads,
+      presignExpiresInSeconds: config.presignExpiresSeconds,
     });
-    return { registry, metadata, createdAdminPassword, writeRules, close: () => metadata.close() };
+    return {
+      registry,
+      metadata,
+      blobs,
+      localTokenSecret: config.tokenSecret === undefined,
+      createdAdminPassword,
+      writeRules,
+      close,
+    };
   } catch (error) {
-    await metadata.close();
+    await close();
     throw error;
   }
 }

@@ -1,29 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSqliteMetadataStore, type SqliteMetadata } from '@cimmeria/metadata-sqlite';
 import { ConfigError } from './errors.js';
 
 /** Where things live inside the data directory. */
 export function dataPaths(data: string) {
   return {
+    /** The default database and blob store (`sqlite:` and `fs:` unless configured otherwise). */
     metadata: join(data, 'metadata.db'),
     blobs: join(data, 'blobs'),
     tokenSecret: join(data, 'token-secret'),
   };
-}
-
-/** Opens (creating the directory and database if needed) the SQLite metadata store and applies migrations. */
-export async function openMetadata(data: string): Promise<SqliteMetadata> {
-  await mkdir(data, { recursive: true });
-  const sqlite = createSqliteMetadataStore({ filename: dataPaths(data).metadata });
-  try {
-    await sqlite.store.migrate();
-  } catch (error) {
-    await sqlite.close();
-    throw error;
-  }
-  return sqlite;
 }
 
 /**

@@ -4,7 +4,10 @@ export { parseIni, IniSyntaxError, type IniDocument, type IniEntry } from './con
 export { conanServerConfFromIni, conanServerConfLayer, readConanServerConf, type ConanServerConf } from './config/conan-server-conf.js';
 export type { ConfigLayer, RawConfig } from './config/layer.js';
 export { buildRegistry, BOOTSTRAP_ADMIN, ADMIN_WRITE_RULES, type OpenedRegistry } from './build-registry.js';
-export { dataPaths, openMetadata, persistentTokenSecret } from './data-dir.js';
+export { dataPaths, persistentTokenSecret } from './data-dir.js';
+export { openMetadataStore, type OpenedMetadata, type OpenMetadataOptions } from './backends/open-metadata.js';
+export { openBlobStore, type OpenedBlobStore } from './backends/open-blob-store.js';
+export { databaseUrlOf, storageUrlOf, redactUrl } from './backends/locations.js';
 export { createLogger, withRequestLog, type Logger } from './logging.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export { CommandError, ConfigError, UsageError, exitCodeOf } from './errors.js';

@@ -42,13 +42,16 @@ function adminBanner(password: string): string[] {
 }
 
 /**
- * Runs Cimmeria standalone: SQLite metadata and blobs under `config.data`,
- * the Conan API on `config.host:config.port` with one log line per request.
+ * Runs Cimmeria standalone: the configured metadata database (migrated at
+ * start) and blob store, the Conan API on `config.host:config.port` with
+ * one log line per request.
  */
 export async function startServer(config: CimmeriaConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const notify = options.notify ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const opened = await buildRegistry(config);
+  const opened = await buildRegistry(config, {
+    onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool reconnects on demand'),
+  });
   const handler = createConanHandler(opened.registry, {
     onError: (error, request) =>
       logger.error({ err: error, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
@@ -76,7 +79,17 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
         : 'No write permissions configured: nobody may upload or delete.',
     );
   }
-  logger.info({ url: server.url, data: config.data }, 'listening');
+  if (opened.localTokenSecret && !opened.metadata.description.startsWith('sqlite:')) {
+    notify(
+      `No tokenSecret configured: tokens are signed with ${config.data}/token-secret, which other nodes do not share. ` +
+        'Set CIMMERIA_TOKEN_SECRET (the same on every node) to run several nodes.',
+    );
+  }
+  // Descriptions are redacted: no password or secret key reaches the log.
+  logger.info(
+    { url: server.url, database: opened.metadata.description, storage: opened.blobs.description },
+    'listening',
+  );
   notify(`Cimmeria listening on ${server.url}`);
 
   let closing: Promise<void> | undefined;

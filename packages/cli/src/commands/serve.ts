@@ -2,18 +2,20 @@ import { loadConfig } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { startServer } from '../server.js';
+import { BACKEND_OPTIONS, BACKEND_USAGE } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
 
 export const SERVE_USAGE = `Usage: cimmeria serve [options]
 
-Runs the Conan 2 repository server: SQLite metadata and blobs in the data
-directory, migrations applied at start.
+Runs the Conan 2 repository server. Metadata in SQLite or PostgreSQL, blobs
+in a directory or S3 (by default both in the data directory); pending
+migrations are applied at start (on PostgreSQL under an advisory lock, so
+nodes starting together migrate once).
 
 Options:
   --port N                  port to listen on (default 9300; 0 picks a free one)   [CIMMERIA_PORT]
   --host H                  address to listen on (default 0.0.0.0)                 [CIMMERIA_HOST]
-  --data DIR                data directory (default ./cimmeria-data)               [CIMMERIA_DATA]
-  --config FILE             JSON or YAML config file                               [CIMMERIA_CONFIG]
+${BACKEND_USAGE}
   --conan-server-conf FILE  take users, permissions, port and jwt settings from a
                             conan_server server.conf
   --log-level LEVEL         trace, debug, info, warn, error, fatal or silent       [CIMMERIA_LOG_LEVEL]
@@ -26,8 +28,7 @@ Precedence: flags > CIMMERIA_* environment > config file > conan_server conf > d
 const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
-  data: { type: 'string' },
-  config: { type: 'string' },
+  ...BACKEND_OPTIONS,
   'conan-server-conf': { type: 'string' },
   'log-level': { type: 'string' },
   'max-upload-bytes': { type: 'string' },
@@ -52,6 +53,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       port: values.port,
       host: values.host,
       data: values.data,
+      database: values.database,
+      storage: values.storage,
       logLevel: values['log-level'],
       maxUploadBytes: values['max-upload-bytes'],
     },

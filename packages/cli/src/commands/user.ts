@@ -1,15 +1,15 @@
 import { hashPassword } from '@cimmeria/core';
-import { loadConfig } from '../config/load-config.js';
 import { USER_NAME } from '../config/schema.js';
-import { openMetadata } from '../data-dir.js';
+import { openMetadataStore } from '../backends/open-metadata.js';
 import { CommandError, UsageError } from '../errors.js';
 import { readNewPassword } from '../password-input.js';
+import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
 
 export const USER_USAGE = `Usage: cimmeria user <command> [options]
 
-Manages the users kept in the data directory's database. A running server
-sees the changes at once.
+Manages the users kept in the metadata database. Running servers see the
+changes at once.
 
 Commands:
   add NAME      create a user
@@ -18,19 +18,17 @@ Commands:
   list          list users, one a line
 
 Options:
-  --password P    the password (add, passwd); otherwise the first line of stdin,
-                  or a prompt without echo on a terminal
-  --data DIR      data directory (default ./cimmeria-data)   [CIMMERIA_DATA]
-  --config FILE   JSON or YAML config file                   [CIMMERIA_CONFIG]
-  -h, --help      show this help
+  --password P              the password (add, passwd); otherwise the first line
+                            of stdin, or a prompt without echo on a terminal
+${BACKEND_USAGE}
+  -h, --help                show this help
 
 Users listed in the config file or a conan_server conf are not managed here.
 `;
 
 const OPTIONS = {
   password: { type: 'string' },
-  data: { type: 'string' },
-  config: { type: 'string' },
+  ...BACKEND_OPTIONS,
 } as const;
 
 const SUBCOMMANDS = ['add', 'passwd', 'remove', 'list'] as const;
@@ -60,10 +58,10 @@ export async function userCommand(args: string[]): Promise<number> {
     throw new CommandError(`Invalid user name '${name}': use letters, digits, "_", ".", "@", "-" (at most 64)`);
   }
 
-  const config = await loadConfig({ configFile: values.config, flags: { data: values.data } });
+  const config = await loadBackendConfig(values);
   // Ask for the password before opening the database, so a prompt holds no lock.
   const password = command === 'add' || command === 'passwd' ? await readNewPassword(values.password) : undefined;
-  const { store, close } = await openMetadata(config.data);
+  const { store, description, close } = await openMetadataStore(config);
   try {
     const exists = name !== undefined && (await store.getPasswordHash(name)) !== undefined;
     switch (command) {
@@ -76,12 +74,12 @@ export async function userCommand(args: string[]): Promise<number> {
         process.stderr.write(`Added user '${name}'\n`);
         break;
       case 'passwd':
-        if (!exists) throw new CommandError(`No user '${name}' in ${config.data} (add it with 'cimmeria user add ${name}')`);
+        if (!exists) throw new CommandError(`No user '${name}' in ${description} (add it with 'cimmeria user add ${name}')`);
         await store.setPasswordHash(name!, await hashPassword(password!));
         process.stderr.write(`Changed the password of '${name}'\n`);
         break;
       case 'remove':
-        if (!(await store.deleteUser(name!))) throw new CommandError(`No user '${name}' in ${config.data}`);
+        if (!(await store.deleteUser(name!))) throw new CommandError(`No user '${name}' in ${description}`);
         process.stderr.write(`Removed user '${name}'\n`);
         if ((await store.listUsers()).length === 0 && Object.keys(config.users).length === 0) {
           process.stderr.write("No users left: the next 'cimmeria serve' creates 'admin' with a new password.\n");

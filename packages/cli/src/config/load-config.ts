@@ -16,6 +16,15 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_TOKEN_EXPIRES_MINUTES: 'tokenExpiresMinutes',
   CIMMERIA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   CIMMERIA_LOG_LEVEL: 'logLevel',
+  CIMMERIA_DATABASE: 'database',
+  CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',
+  CIMMERIA_DATABASE_TIMEOUT_MS: 'databaseTimeoutMs',
+  CIMMERIA_DATABASE_SCHEMA: 'databaseSchema',
+  CIMMERIA_STORAGE: 'storage',
+  CIMMERIA_STORAGE_PART_SIZE: 'storagePartSizeBytes',
+  CIMMERIA_STORAGE_QUEUE_SIZE: 'storageQueueSize',
+  CIMMERIA_DOWNLOADS: 'downloads',
+  CIMMERIA_PRESIGN_EXPIRES_SECONDS: 'presignExpiresSeconds',
 };
 
 /** Names the config file when `--config` is not given. */
@@ -43,6 +52,8 @@ const FLAG_NAMES: Record<string, string> = {
   data: '--data',
   logLevel: '--log-level',
   maxUploadBytes: '--max-upload-bytes',
+  database: '--database',
+  storage: '--storage',
 };
 
 /** Labels every value of `values` (down to each user and each permission list) with `label`. */
@@ -179,5 +190,17 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Cimme
   for (const warning of merged.warnings ?? []) warn(warning);
   const result = configSchema.safeParse(merged.values);
   if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, merged.sources));
-  return { ...result.data, data: resolve(cwd, result.data.data) };
+  const data = resolve(cwd, result.data.data);
+  return {
+    ...result.data,
+    data,
+    database: resolveLocalUrl('sqlite:', result.data.database, cwd),
+    storage: resolveLocalUrl('fs:', result.data.storage, cwd),
+  };
+}
+
+/** `sqlite:` and `fs:` paths come back absolute, so a later chdir cannot move them. */
+function resolveLocalUrl(scheme: string, url: string | undefined, cwd: string): string | undefined {
+  if (url === undefined || !url.startsWith(scheme)) return url;
+  return `${scheme}${resolve(cwd, url.slice(scheme.length))}`;
 }

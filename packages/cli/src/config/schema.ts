@@ -13,6 +13,12 @@ export const DEFAULTS = {
   tokenExpiresMinutes: 120,
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
   logLevel: 'info',
+  databasePoolSize: 10,
+  databaseTimeoutMs: 5000,
+  storagePartSizeBytes: 8 * 1024 ** 2,
+  storageQueueSize: 4,
+  downloads: 'redirect',
+  presignExpiresSeconds: 300,
 } as const;
 
 /** User names: what Basic auth and permission rules can carry (no `:`, `,`, blanks). */
@@ -48,6 +54,21 @@ function fromSize(value: unknown): unknown {
 }
 
 const sizeError = 'expected a positive number of bytes, such as 1073741824 or "10GiB"';
+
+function size(min = 1) {
+  const error = min > 1 ? `expected a number of bytes of at least ${min}, such as "8MiB"` : sizeError;
+  return z.preprocess(fromSize, z.number({ error }).int({ error }).min(min, { error }));
+}
+
+// Only the scheme is checked here: the message must never repeat the value (it may hold a password).
+const databaseUrl = z
+  .string({ error: 'expected sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE' })
+  .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    error: 'expected sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE',
+  });
+const storageUrl = z
+  .string({ error: 'expected fs:DIRECTORY or s3://BUCKET[/PREFIX][?region=..&endpoint=..]' })
+  .regex(/^(fs:.+|s3:\/\/.+)$/, { error: 'expected fs:DIRECTORY or s3://BUCKET[/PREFIX][?region=..&endpoint=..]' });
 
 const permissionRule = z.strictObject({
   pattern: z
@@ -97,6 +118,27 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default(DEFAULTS.logLevel),
+  /** Metadata database. Default: `sqlite:DATA/metadata.db`. */
+  database: databaseUrl.optional(),
+  /** PostgreSQL: most connections of this node. */
+  databasePoolSize: integer(1, 1000).default(DEFAULTS.databasePoolSize),
+  /** PostgreSQL: how long a query waits for a connection before answering 503. */
+  databaseTimeoutMs: integer(100, 600_000).default(DEFAULTS.databaseTimeoutMs),
+  /** PostgreSQL: schema of Cimmeria's tables (created by migrations). Default: the server's search_path. */
+  databaseSchema: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, { error: 'expected a PostgreSQL identifier such as "cimmeria"' })
+    .optional(),
+  /** Blob store. Default: `fs:DATA/blobs`. */
+  storage: storageUrl.optional(),
+  /** S3: multipart part size (memory per upload is about (queue + 1) x part). */
+  storagePartSizeBytes: size(5 * 1024 ** 2).default(DEFAULTS.storagePartSizeBytes),
+  /** S3: parts uploaded in parallel per file. */
+  storageQueueSize: integer(1, 64).default(DEFAULTS.storageQueueSize),
+  /** `redirect`: downloads from S3 answer 302 to a presigned URL; `stream`: through this node. */
+  downloads: z.enum(['redirect', 'stream'], { error: 'expected redirect or stream' }).default(DEFAULTS.downloads),
+  /** Lifetime of presigned download URLs. */
+  presignExpiresSeconds: integer(1, 604_800).default(DEFAULTS.presignExpiresSeconds),
 });
 
 /** A validated configuration: what `startServer` runs with. */

@@ -1,0 +1,46 @@
+import { mkdir } from 'node:fs/promises';
+import type { BlobStore } from '@cimmeria/core';
+import type { CimmeriaConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { redactUrl, storageUrlOf } from './locations.js';
+
+/** An open blob store and how to release it. */
+export interface OpenedBlobStore {
+  store: BlobStore;
+  /** The store, for logs: secrets redacted. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured blob store: a local directory (created if missing)
+ * or an S3 bucket (which must exist). The AWS SDK is loaded only when used.
+ */
+export async function openBlobStore(
+  config: Pick<CimmeriaConfig, 'storage' | 'data' | 'storagePartSizeBytes' | 'storageQueueSize' | 'downloads'>,
+): Promise<OpenedBlobStore> {
+  const url = storageUrlOf(config);
+  const description = redactUrl(url);
+  if (url.startsWith('fs:')) {
+    const directory = url.slice('fs:'.length);
+    await mkdir(directory, { recursive: true });
+    const { FsBlobStore } = await import('@cimmeria/storage-fs');
+    return { store: new FsBlobStore({ directory }), description, close: async () => {} };
+  }
+  const { S3BlobStore, S3UrlError, s3ClientFromUrl } = await import('@cimmeria/storage-s3');
+  let location;
+  try {
+    location = s3ClientFromUrl(url);
+  } catch (error) {
+    // S3UrlError messages never contain the URL, so they can be shown.
+    if (error instanceof S3UrlError) throw new ConfigError(`Invalid configuration: storage: ${error.message}`);
+    throw error;
+  }
+  const store = new S3BlobStore({
+    ...location,
+    partSizeBytes: config.storagePartSizeBytes,
+    queueSize: config.storageQueueSize,
+    presign: config.downloads === 'redirect',
+  });
+  return { store, description, close: async () => location.client.destroy() };
+}

@@ -1,0 +1,30 @@
+import { loadConfig } from '../config/load-config.js';
+import type { CimmeriaConfig } from '../config/schema.js';
+
+/** Flags of every command that opens the stores. */
+export const BACKEND_OPTIONS = {
+  data: { type: 'string' },
+  config: { type: 'string' },
+  database: { type: 'string' },
+  storage: { type: 'string' },
+} as const;
+
+/** Help lines for {@link BACKEND_OPTIONS}. */
+export const BACKEND_USAGE = `  --data DIR                data directory (default ./cimmeria-data)               [CIMMERIA_DATA]
+  --database URL            sqlite:PATH (default sqlite:DATA/metadata.db) or
+                            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE        [CIMMERIA_DATABASE]
+  --storage URL             fs:DIR (default fs:DATA/blobs) or
+                            s3://BUCKET[/PREFIX][?region=R&endpoint=URL&forcePathStyle=true]
+                                                                                   [CIMMERIA_STORAGE]
+  --config FILE             JSON or YAML config file                               [CIMMERIA_CONFIG]`;
+
+/** The configuration, with the backend flags given on the command line. */
+export function loadBackendConfig(
+  values: { data?: string; config?: string; database?: string; storage?: string },
+  flags: Record<string, unknown> = {},
+): Promise<CimmeriaConfig> {
+  return loadConfig({
+    configFile: values.config,
+    flags: { data: values.data, database: values.database, storage: values.storage, ...flags },
+  });
+}
