@@ -23,14 +23,16 @@ const hosts: Record<string, (registry: Registry) => Promise<Host>> = {
     const app = express();
     app.use(express.json());
     app.post('/api/echo', (req, res) => void res.json(req.body));
-    app.use('/conan', conanRouter(registry));
+    app.get('/healthz', (_req, res) => void res.send('host health'));
+    app.use('/conan', conanRouter(registry, { health: true }));
     return listen(createServer(app));
   },
   fastify: async (registry) => {
     // Without it close() waits out keep-alive on connections busy at that moment.
     const app = Fastify({ forceCloseConnections: true });
     app.post('/api/echo', async (request) => request.body);
-    await app.register(conanPlugin, { registry, prefix: '/conan' });
+    app.get('/healthz', async () => 'host health');
+    await app.register(conanPlugin, { registry, prefix: '/conan', health: true });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };
   },
@@ -62,6 +64,16 @@ describe.each(Object.keys(hosts))('the %s adapter', (name) => {
       body: body as BodyInit,
       headers: { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(body) },
     });
+
+  it('answers probes under its mount path, leaving the host its own', async () => {
+    const alive = await fetch(`${host.url}/conan/healthz`);
+    expect(alive.status).toBe(200);
+    expect(await alive.json()).toEqual({ status: 'alive' });
+    const ready = await fetch(`${host.url}/conan/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { metadata: 'ok', blobs: 'ok' } });
+    expect(await (await fetch(`${host.url}/healthz`)).text()).toBe('host health');
+  });
 
   it('leaves the host routes and their JSON parser working', async () => {
     const response = await fetch(`${host.url}/api/echo`, {
@@ -120,7 +132,8 @@ describe('the express adapter behind a parser that turned the upload into JSON',
     const { registry, dispose } = await conformanceRegistry();
     const app = express();
     app.use(express.json({ type: () => true }));
-    app.use('/conan', conanRouter(registry));
+    app.get('/healthz', (_req, res) => void res.send('host health'));
+    app.use('/conan', conanRouter(registry, { health: true }));
     const host = await listen(createServer(app));
     try {
       const token = await login(`${host.url}/conan`, 'demo', 'demo');

@@ -1,11 +1,16 @@
 import { Router, type Request as ExpressRequest, type Response as ExpressResponse } from 'express';
-import { createConanHandler, type HasService } from '@cimmeria/core';
+import { createConanHandler, type HasService, type HealthOptions } from '@cimmeria/core';
 import { toNodeListener } from '@cimmeria/core/node';
 
 /** Options of {@link conanRouter}. */
 export interface ConanRouterOptions {
   /** Called with unexpected errors (answered 500) and backend outages (503). */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * Also answer `/healthz` and `/readyz` (or the paths given) under the
+   * router's mount path, for load balancer probes. Off by default.
+   */
+  health?: boolean | HealthOptions;
 }
 
 /** What Express body parsers leave on a request; `rawBody` is what the Node bridge reads instead of the stream. */
@@ -31,7 +36,7 @@ type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
  */
 export function conanRouter(registry: HasService, options: ConanRouterOptions = {}): Router {
   // Inside a router Express strips the mount path from req.url, so the API starts at the root.
-  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError }));
+  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health }));
   const router = Router();
   router.use((req: ParsedRequest, res: ExpressResponse) => {
     if (!handOverParsedBody(req)) {

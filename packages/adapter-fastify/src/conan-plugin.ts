@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createConanHandler, type HasService } from '@cimmeria/core';
+import { createConanHandler, type HasService, type HealthOptions } from '@cimmeria/core';
 import { toNodeListener } from '@cimmeria/core/node';
 
 /** Options of {@link conanPlugin}, next to Fastify's own `prefix`. */
@@ -7,6 +7,11 @@ export interface ConanPluginOptions {
   registry: HasService;
   /** Called with unexpected errors (answered 500) and backend outages (503). */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * Also answer `/healthz` and `/readyz` (or the paths given) under the
+   * plugin's prefix, for load balancer probes. Off by default.
+   */
+  health?: boolean | HealthOptions;
 }
 
 /**
@@ -20,7 +25,7 @@ export interface ConanPluginOptions {
  */
 export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instance, options) => {
   const listener = toNodeListener(
-    createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError }),
+    createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError, health: options.health }),
   );
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser('*', (_request, _payload, done) => done(null));

@@ -80,6 +80,7 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       authenticator,
       tokens: new TokenService({
         secret: config.tokenSecret ?? (await persistentTokenSecret(config.data)),
+        previousSecrets: config.previousTokenSecrets,
         expiresInSeconds: config.tokenExpiresMinutes * 60,
       }),
       authorizer: new ConanServerAuthorizer({ read: config.permissions.read, write: writeRules.rules }),

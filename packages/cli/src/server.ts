@@ -1,5 +1,5 @@
 import { createConanHandler } from '@cimmeria/core';
-import { serveNode, toNodeListener } from '@cimmeria/core/node';
+import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { CommandError } from './errors.js';
@@ -24,11 +24,16 @@ export interface RunningServer {
   /** The password of the `admin` user created by this start, if one was. */
   createdAdminPassword?: string;
   /**
-   * Stops accepting connections, lets in-flight requests finish (forcing
-   * the remaining connections closed after `graceMs`, default 10 s), then
-   * closes the database.
+   * Drains, then stops: `/readyz` turns 503 at once and responses ask
+   * clients to close their connections; after `drainDelayMs` (default
+   * `config.drainDelayMs`) the listener stops accepting; requests in flight
+   * finish, those still running after `timeoutMs` (default
+   * `config.shutdownTimeoutMs`) are cut off (an upload cut off is not
+   * published); then the stores are closed.
    */
-  close(options?: { graceMs?: number }): Promise<void>;
+  close(options?: { drainDelayMs?: number; timeoutMs?: number }): Promise<void>;
+  /** True from the moment `close` is called. */
+  readonly draining: boolean;
 }
 
 function adminBanner(password: string): string[] {
@@ -52,13 +57,22 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   const opened = await buildRegistry(config, {
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool reconnects on demand'),
   });
+  let draining = false;
   const handler = createConanHandler(opened.registry, {
     onError: (error, request) =>
       logger.error({ err: error, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
+    health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
   });
+  const logged = withRequestLog(toNodeListener(handler), logger);
+  // While draining, every response closes its connection, so that no client
+  // (nor a load balancer's keep-alive pool) holds one when the listener closes.
+  const listener: NodeListener = (req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+    return logged(req, res);
+  };
   let server;
   try {
-    server = await serveNode({ listener: withRequestLog(toNodeListener(handler), logger) }, {
+    server = await serveNode({ listener }, {
       port: config.port,
       host: config.host,
     });
@@ -93,10 +107,17 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   notify(`Cimmeria listening on ${server.url}`);
 
   let closing: Promise<void> | undefined;
-  const close = async ({ graceMs = 10_000 } = {}) => {
+  const close = async ({ drainDelayMs = config.drainDelayMs, timeoutMs = config.shutdownTimeoutMs } = {}) => {
+    draining = true;
+    logger.info({ drainDelayMs }, 'draining: /readyz answers 503; still serving until the delay is over');
+    await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
     const http = server.server;
-    // Keep-alive connections busy with a long upload would hold close() forever.
-    const force = setTimeout(() => http.closeAllConnections(), graceMs);
+    logger.info({ inFlightTimeoutMs: timeoutMs }, 'no longer accepting connections; finishing requests in flight');
+    // A long upload would hold close() forever: cut what is left after the timeout.
+    const force = setTimeout(() => {
+      logger.warn('shutdown timeout: closing the connections still busy');
+      http.closeAllConnections();
+    }, timeoutMs);
     force.unref();
     try {
       await server.close();
@@ -110,5 +131,8 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     port: server.port,
     createdAdminPassword: opened.createdAdminPassword,
     close: (opts) => (closing ??= close(opts)),
+    get draining() {
+      return draining;
+    },
   };
 }

@@ -22,6 +22,12 @@ ${BACKEND_USAGE}
   --max-upload-bytes SIZE   largest accepted file, e.g. 10GiB                      [CIMMERIA_MAX_UPLOAD_BYTES]
   -h, --help                show this help
 
+Probes: GET /healthz (alive) and /readyz (stores reachable, not draining).
+On SIGTERM or SIGINT: /readyz turns 503, requests are still served for
+drainDelayMs (default 5 s), then the listener closes, requests in flight
+finish (at most shutdownTimeoutMs, default 60 s) and the process exits 0.
+A second signal exits at once.
+
 Precedence: flags > CIMMERIA_* environment > config file > conan_server conf > defaults.
 `;
 

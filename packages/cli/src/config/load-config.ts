@@ -25,6 +25,11 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_STORAGE_QUEUE_SIZE: 'storageQueueSize',
   CIMMERIA_DOWNLOADS: 'downloads',
   CIMMERIA_PRESIGN_EXPIRES_SECONDS: 'presignExpiresSeconds',
+  CIMMERIA_PREVIOUS_TOKEN_SECRETS: 'previousTokenSecrets',
+  CIMMERIA_HEALTH_PATH: 'healthPath',
+  CIMMERIA_READY_PATH: 'readyPath',
+  CIMMERIA_DRAIN_DELAY_MS: 'drainDelayMs',
+  CIMMERIA_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
 };
 
 /** Names the config file when `--config` is not given. */

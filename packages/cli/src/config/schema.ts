@@ -19,6 +19,10 @@ export const DEFAULTS = {
   storageQueueSize: 4,
   downloads: 'redirect',
   presignExpiresSeconds: 300,
+  healthPath: '/healthz',
+  readyPath: '/readyz',
+  drainDelayMs: 5000,
+  shutdownTimeoutMs: 60_000,
 } as const;
 
 /** User names: what Basic auth and permission rules can carry (no `:`, `,`, blanks). */
@@ -60,6 +64,12 @@ function size(min = 1) {
   return z.preprocess(fromSize, z.number({ error }).int({ error }).min(min, { error }));
 }
 
+// Probe paths must not fall inside the Conan API.
+const probePath = z
+  .string({ error: 'expected a path such as /healthz' })
+  .regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: 'expected a path such as /healthz' })
+  .refine((p) => !/^\/v[12](\/|$)/.test(p), { error: 'must not start with /v1 or /v2 (the Conan API)' });
+
 // Only the scheme is checked here: the message must never repeat the value (it may hold a password).
 const databaseUrl = z
   .string({ error: 'expected sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE' })
@@ -98,6 +108,14 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected a string of at least 16 characters' })
     .min(16, { error: 'expected a string of at least 16 characters' })
     .optional(),
+  /** Secrets still accepted for tokens signed before a rotation (signing uses `tokenSecret` only). */
+  previousTokenSecrets: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : value),
+    z.array(
+      z.string().min(16, { error: 'expected secrets of at least 16 characters' }),
+      { error: 'expected a list of secrets (comma-separated in the environment)' },
+    ),
+  ).default([]),
   tokenExpiresMinutes: integer(1, 525_600).default(DEFAULTS.tokenExpiresMinutes),
   maxUploadBytes: z
     .preprocess(fromSize, z.number({ error: sizeError }).int({ error: sizeError }).positive({ error: sizeError }))
@@ -139,6 +157,14 @@ export const configSchema = z.strictObject({
   downloads: z.enum(['redirect', 'stream'], { error: 'expected redirect or stream' }).default(DEFAULTS.downloads),
   /** Lifetime of presigned download URLs. */
   presignExpiresSeconds: integer(1, 604_800).default(DEFAULTS.presignExpiresSeconds),
+  /** Liveness probe path (200 while the process answers). */
+  healthPath: probePath.default(DEFAULTS.healthPath),
+  /** Readiness probe path (200 when both stores answer and the node is not draining). */
+  readyPath: probePath.default(DEFAULTS.readyPath),
+  /** After SIGTERM/SIGINT: how long /readyz says 503 while still serving, so load balancers notice. */
+  drainDelayMs: integer(0, 600_000).default(DEFAULTS.drainDelayMs),
+  /** After the listener closes: how long requests in flight may take before they are cut off. */
+  shutdownTimeoutMs: integer(0, 3_600_000).default(DEFAULTS.shutdownTimeoutMs),
 });
 
 /** A validated configuration: what `startServer` runs with. */

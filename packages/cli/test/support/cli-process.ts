@@ -56,7 +56,8 @@ export interface ServeProcess {
  */
 export function startServe(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    env: cleanEnv(options.env),
+    // No load balancer to wait for in these tests, unless one sets it.
+    env: cleanEnv({ CIMMERIA_DRAIN_DELAY_MS: '0', ...options.env }),
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

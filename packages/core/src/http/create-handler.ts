@@ -15,6 +15,7 @@ import type { Operation } from '../routes/conan-routes.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { errorResponse } from './error-status.js';
+import { createHealthHandler, type HealthOptions } from './health.js';
 import { parseRange } from './range.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
 import { empty, json, revisionJson, text } from './responses.js';
@@ -37,6 +38,12 @@ export interface ConanHandlerOptions {
   basePath?: string;
   /** Called with unexpected errors (those answered with 500) and backend outages (503). */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * Also answer liveness and readiness probes (`/healthz`, `/readyz` under
+   * `basePath` by default; see {@link HealthOptions}). Off by default, so a
+   * host app keeps its own.
+   */
+  health?: boolean | HealthOptions;
 }
 
 /** Anything that carries a service: a registry, or the service itself. */
@@ -57,6 +64,8 @@ interface Context {
  */
 export function createConanHandler(registry: HasService, options: ConanHandlerOptions = {}): FetchHandler {
   const service = registry.service;
+  const health = options.health ? createHealthHandler(service, options.health === true ? {} : options.health) : undefined;
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
 
   async function principalOf(request: Request): Promise<Principal | undefined> {
     const creds = credentials(request.headers);
@@ -183,6 +192,10 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
   return async function conanHandler(request: Request): Promise<Response> {
     try {
       const url = new URL(request.url);
+      if (health && url.pathname.startsWith(basePath)) {
+        const answer = await health(request, url.pathname.slice(basePath.length));
+        if (answer) return request.method === 'HEAD' ? withoutBody(answer) : answer;
+      }
       const segments = apiSegments(url.pathname, options.basePath);
       const match = segments && matchRoute(segments);
       if (!match) throw new ConanError('NOT_FOUND', `Not found: ${request.method} ${url.pathname}`);
