@@ -63,8 +63,10 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
     const staticUsers = Object.keys(config.users).length > 0;
     let createdAdminPassword: string | undefined;
     if (!staticUsers && (await metadata.store.listUsers()).length === 0) {
-      createdAdminPassword = randomBytes(18).toString('base64url');
-      await metadata.store.setPasswordHash(BOOTSTRAP_ADMIN, await hashPassword(createdAdminPassword));
+      const password = randomBytes(18).toString('base64url');
+      // Nodes starting together on an empty database: one creates admin, and
+      // only that one prints a password (the one that works).
+      if (await metadata.store.addUser(BOOTSTRAP_ADMIN, await hashPassword(password))) createdAdminPassword = password;
     }
     // Static users shadow store users of the same name.
     const authenticator: Authenticator = new PasswordAuthenticator(

@@ -69,8 +69,9 @@ export async function userCommand(args: string[]): Promise<number> {
         for (const user of await store.listUsers()) process.stdout.write(`${user}\n`);
         return 0;
       case 'add':
-        if (exists) throw new CommandError(`User '${name}' already exists (change its password with 'cimmeria user passwd ${name}')`);
-        await store.setPasswordHash(name!, await hashPassword(password!));
+        if (exists || !(await store.addUser(name!, await hashPassword(password!)))) {
+          throw new CommandError(`User '${name}' already exists (change its password with 'cimmeria user passwd ${name}')`);
+        }
         process.stderr.write(`Added user '${name}'\n`);
         break;
       case 'passwd':

@@ -588,6 +588,16 @@ export class KyselyMetadataStore implements MetadataStore {
       .execute();
   }
 
+  async addUser(user: string, hash: string): Promise<boolean> {
+    const now = await this.clock(this.db);
+    const result = await this.db
+      .insertInto('users')
+      .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
   async deleteUser(user: string): Promise<boolean> {
     const result = await this.db.deleteFrom('users').where('name', '=', user).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;

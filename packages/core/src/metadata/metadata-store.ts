@@ -136,6 +136,8 @@ export interface MetadataStore {
   /** Password hashes of users managed by `cimmeria user`. */
   getPasswordHash(user: string): Promise<string | undefined>;
   setPasswordHash(user: string, hash: string): Promise<void>;
+  /** Creates a user unless one of that name exists; `false` (nothing changed) if it did. */
+  addUser(user: string, hash: string): Promise<boolean>;
   /** `false` if the user did not exist. */
   deleteUser(user: string): Promise<boolean>;
   listUsers(): Promise<string[]>;

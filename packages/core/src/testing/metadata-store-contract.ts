@@ -322,6 +322,20 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.getPasswordHash('demo')).toBeUndefined();
         expect(await store.getPasswordHash('nobody')).toBeUndefined();
         expect(await store.listUsers()).toEqual(['admin']);
+        expect(await store.addUser('admin', 'other')).toBe(false);
+        expect(await store.getPasswordHash('admin')).toBe('hash-2');
+        expect(await store.addUser('carol', 'hash-4')).toBe(true);
+        expect(await store.getPasswordHash('carol')).toBe('hash-4');
+      }),
+    );
+
+    it(
+      'creates a user once when several processes try at the same time',
+      withStore(async (store) => {
+        const results = await Promise.all(['h1', 'h2', 'h3', 'h4'].map((hash) => store.addUser('admin', hash)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = ['h1', 'h2', 'h3', 'h4'][results.indexOf(true)];
+        expect(await store.getPasswordHash('admin')).toBe(winner);
       }),
     );
 
