@@ -120,7 +120,8 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     }, timeoutMs);
     force.unref();
     try {
-      await server.close();
+      // Connections accepted just before the listener closed get their request served, not reset.
+      await server.close({ idleGraceMs: Math.min(1000, drainDelayMs) });
     } finally {
       clearTimeout(force);
       await opened.close();

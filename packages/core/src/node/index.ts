@@ -33,13 +33,27 @@ function hasDotSegments(url: string): boolean {
   return DOT_SEGMENT.test(query === -1 ? url : url.slice(0, query));
 }
 
+/** Options of {@link NodeServer.close}. */
+export interface NodeCloseOptions {
+  /**
+   * Keep connections without a request in progress open this long (ms)
+   * after the listener closes, before closing them. Default 0. Node's own
+   * `close()` drops such connections at once, including ones accepted a
+   * moment ago whose first request is still on its way: a load balancer
+   * that already sent that request (and part of an upload) sees a reset and
+   * cannot retry it. A short grace lets those requests arrive and be served.
+   */
+  idleGraceMs?: number;
+}
+
 /** A running standalone server. */
 export interface NodeServer {
   server: Server;
   /** `http://host:port`, with the port actually bound (useful with port 0). */
   url: string;
   port: number;
-  close(): Promise<void>;
+  /** Stops accepting connections and resolves once every connection has ended. */
+  close(options?: NodeCloseOptions): Promise<void>;
 }
 
 /**
@@ -67,17 +81,35 @@ export async function serveNode(
     server,
     port,
     url: `http://${shownHost}:${port}`,
-    close: () =>
+    close: ({ idleGraceMs = 0 } = {}) =>
       new Promise<void>((resolve, reject) => {
+        let sweep: NodeJS.Timeout | undefined;
         // close() drops only the connections idle right now; keep dropping those that
         // turn idle as their last request finishes, rather than waiting out keep-alive.
-        const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        server.close((error) => {
+        const startSweeping = () => {
+          server.closeIdleConnections();
+          sweep = setInterval(() => server.closeIdleConnections(), 100);
+        };
+        const grace = idleGraceMs > 0 ? setTimeout(startSweeping, idleGraceMs) : undefined;
+        if (grace) {
+          // Node's close() calls closeIdleConnections() itself: skip that one call.
+          const closeIdle = server.closeIdleConnections;
+          server.closeIdleConnections = () => {};
+          try {
+            server.close(done);
+          } finally {
+            server.closeIdleConnections = closeIdle;
+          }
+        } else {
+          server.close(done);
+          startSweeping();
+        }
+        function done(error?: Error) {
+          clearTimeout(grace);
           clearInterval(sweep);
           if (error) reject(error);
           else resolve();
-        });
-        server.closeIdleConnections();
+        }
       }),
   };
 }

@@ -1,0 +1,66 @@
+// One command for a whole cluster on this machine: an S3-compatible server
+// (s3rver, in this process), N Cimmeria nodes on the local PostgreSQL, and
+// nginx in front. Ctrl-C stops everything.
+//
+//   node src/start.mjs [--nodes 2] [--port 8080]
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (default)
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import S3rver from 's3rver';
+import { startCluster } from './cluster.mjs';
+
+const { values } = parseArgs({
+  options: { nodes: { type: 'string', default: '2' }, port: { type: 'string', default: '8080' } },
+});
+const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const bucket = 'cimmeria';
+
+const s3Dir = await mkdtemp(join(tmpdir(), 'cimmeria-cluster-s3-'));
+const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: bucket }] });
+const { port: s3Port } = await s3.run();
+const endpoint = `http://127.0.0.1:${s3Port}`;
+
+const cluster = await startCluster({
+  nodes: Number(values.nodes),
+  port: Number(values.port),
+  database,
+  databaseSchema: 'cimmeria_cluster',
+  // s3rver's fixed account; on AWS leave the keys out and let the SDK find credentials.
+  storage: `s3://${bucket}/packages?endpoint=${encodeURIComponent(endpoint)}&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=S3RVER`,
+});
+
+console.log(`Cimmeria cluster on ${cluster.url} (nginx) with ${cluster.nodes.length} nodes:`);
+for (const node of cluster.nodes) console.log(`  node ${node.index}: ${node.url} (pid ${node.child.pid}), log ${cluster.dir}/node-${node.index}.log`);
+console.log(`S3 (s3rver): ${endpoint}, bucket ${bucket}; metadata: ${database} schema cimmeria_cluster`);
+console.log(`nginx access log: ${cluster.accessLog}`);
+console.log(`\n  conan remote add cimmeria ${cluster.url}\n  conan remote login cimmeria admin -p ${cluster.adminPassword}\n`);
+console.log('Type "restart" for a rolling restart of every node, "restart N" for node N, "kill N" to SIGKILL node N and start it again.');
+
+// Rolling restarts from the terminal, to watch clients not notice.
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const [command, which] = line.trim().split(/\s+/);
+  const targets = which === undefined ? cluster.nodes : [cluster.nodes[Number(which)]].filter(Boolean);
+  if (command !== 'restart' && command !== 'kill') return;
+  for (const node of targets) {
+    const started = Date.now();
+    const code = command === 'kill' ? await node.stop('SIGKILL') : await node.stop('SIGTERM');
+    console.log(`node ${node.index} exited (${code}) after ${Date.now() - started} ms; starting it again`);
+    await node.start();
+    console.log(`node ${node.index} ready again (pid ${node.child.pid})`);
+  }
+});
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log('stopping...');
+  await cluster.stop({ removeDir: true });
+  await s3.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
