@@ -3,10 +3,10 @@
 // nginx in front. Ctrl-C stops everything.
 //
 //   node src/start.mjs [--nodes 2] [--port 8080]
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (default)
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (default), schema cimmeria_cluster
+//   CLUSTER_S3_DIR=./cimmeria-cluster-s3 (default): the S3 server's files
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import S3rver from 's3rver';
@@ -18,7 +18,9 @@ const { values } = parseArgs({
 const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const bucket = 'cimmeria';
 
-const s3Dir = await mkdtemp(join(tmpdir(), 'cimmeria-cluster-s3-'));
+// Kept across runs, as the metadata in PostgreSQL is: bytes and records stay together.
+const s3Dir = resolve(process.env.CLUSTER_S3_DIR ?? 'cimmeria-cluster-s3');
+await mkdir(s3Dir, { recursive: true });
 const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: bucket }] });
 const { port: s3Port } = await s3.run();
 const endpoint = `http://127.0.0.1:${s3Port}`;
@@ -39,18 +41,26 @@ console.log(`nginx access log: ${cluster.accessLog}`);
 console.log(`\n  conan remote add cimmeria ${cluster.url}\n  conan remote login cimmeria admin -p ${cluster.adminPassword}\n`);
 console.log('Type "restart" for a rolling restart of every node, "restart N" for node N, "kill N" to SIGKILL node N and start it again.');
 
-// Rolling restarts from the terminal, to watch clients not notice.
-createInterface({ input: process.stdin }).on('line', async (line) => {
+// Rolling restarts from the terminal, to watch clients not notice. Commands
+// run one after the other: two restarts of one node at once would collide.
+let queue = Promise.resolve();
+createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, which] = line.trim().split(/\s+/);
-  const targets = which === undefined ? cluster.nodes : [cluster.nodes[Number(which)]].filter(Boolean);
   if (command !== 'restart' && command !== 'kill') return;
-  for (const node of targets) {
-    const started = Date.now();
-    const code = command === 'kill' ? await node.stop('SIGKILL') : await node.stop('SIGTERM');
-    console.log(`node ${node.index} exited (${code}) after ${Date.now() - started} ms; starting it again`);
-    await node.start();
-    console.log(`node ${node.index} ready again (pid ${node.child.pid})`);
-  }
+  const targets = which === undefined ? cluster.nodes : [cluster.nodes[Number(which)]].filter(Boolean);
+  queue = queue.then(async () => {
+    for (const node of targets) {
+      const started = Date.now();
+      const code = await node.stop(command === 'kill' ? 'SIGKILL' : 'SIGTERM');
+      console.log(`node ${node.index} exited (${code}) after ${Date.now() - started} ms; starting it again`);
+      try {
+        await node.start();
+        console.log(`node ${node.index} ready again (pid ${node.child.pid})`);
+      } catch (error) {
+        console.log(`node ${node.index} did not start: ${error.message} (see its log)`);
+      }
+    }
+  });
 });
 
 let stopping = false;
