@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createSqliteMetadataStore, type SqliteMetadata } from '@cimmeria/metadata-sqlite';
+import { FsBlobStore } from '@cimmeria/storage-fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importConanServer, type ImportProblem } from '../src/conan-server-import/import-conan-server.js';
+import { runCli, startServe, tempDir } from './support/cli-process.js';
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const rev = (c: string) => c.repeat(32);
+const PKG = 'f'.repeat(40);
+
+/** Writes files of a conan_server storage folder: path -> content (objects become JSON). */
+async function writeStore(root: string, files: Record<string, string | object>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), typeof content === 'string' ? content : JSON.stringify(content));
+  }
+}
+
+const revisions = (...entries: [string, number][]) => ({ revisions: entries.map(([revision, time]) => ({ revision, time })) });
+
+/** A store as conan_server leaves it, with some broken entries among good ones. */
+function conanServerStore(): Record<string, string | object> {
+  const hello = 'hello/1.0/_/_';
+  return {
+    [`${hello}/revisions.txt`]: revisions([rev('a'), 1600000000.5], [rev('b'), 1600000100.25]),
+    [`${hello}/${rev('a')}/export/conanfile.py`]: 'print("a")\n',
+    [`${hello}/${rev('a')}/export/conan_export.tgz`]: 'export-a',
+    [`${hello}/${rev('a')}/export/conanmanifest.txt`]: 'manifest a\n',
+    [`${hello}/${rev('b')}/export/conanfile.py`]: 'print("b")\n',
+    [`${hello}/${rev('b')}/export/conanmanifest.txt`]: 'manifest b\n',
+    [`${hello}/${rev('b')}/export/metadata/logs/build.log`]: 'built fine\n',
+    [`${hello}/${rev('b')}/package/${PKG}/revisions.txt`]: revisions([rev('1'), 1600000200], [rev('2'), 1600000200]),
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('1')}/conaninfo.txt`]: '[settings]\nos=Linux\n',
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('1')}/conan_package.tgz`]: 'package-1',
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('1')}/conanmanifest.txt`]: 'pm1\n',
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('2')}/conaninfo.txt`]: '[settings]\nos=Windows\n',
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('2')}/conan_package.tgz`]: 'package-2',
+    [`${hello}/${rev('b')}/package/${PKG}/${rev('2')}/conanmanifest.txt`]: 'pm2\n',
+    [`${hello}/revisions.txt.lock`]: '',
+    // A folder the index does not list: conan_server does not show it.
+    [`${hello}/${rev('9')}/export/conanmanifest.txt`]: 'orphan\n',
+    // User and channel.
+    'lib/2.0/acme/stable/revisions.txt': revisions([rev('c'), 1700000000]),
+    [`lib/2.0/acme/stable/${rev('c')}/export/conanfile.py`]: 'lib\n',
+    [`lib/2.0/acme/stable/${rev('c')}/export/conanmanifest.txt`]: 'lib manifest\n',
+    // Broken entries.
+    'broken/1.0/_/_/revisions.txt': 'this is not JSON',
+    [`broken/1.0/_/_/${rev('d')}/export/conanmanifest.txt`]: 'x',
+    'zlib/1.0/_/_/revisions.txt': revisions([rev('e'), 1650000000], [rev('f'), 1650000001]),
+    [`zlib/1.0/_/_/${rev('e')}/export/conanfile.py`]: 'no manifest here',
+    [`zlib/1.0/_/_/${rev('f')}/export/conanfile.py`]: 'zlib f',
+    [`zlib/1.0/_/_/${rev('f')}/export/conanmanifest.txt`]: 'zlib manifest',
+    '-bad/1.0/_/_/revisions.txt': revisions([rev('a'), 1]),
+  };
+}
+
+let tmp: { dir: string; remove: () => Promise<void> };
+let metadata: SqliteMetadata;
+let blobs: FsBlobStore;
+beforeEach(async () => {
+  tmp = await tempDir();
+  metadata = createSqliteMetadataStore({ filename: join(tmp.dir, 'metadata.db') });
+  await metadata.store.migrate();
+  blobs = new FsBlobStore({ directory: join(tmp.dir, 'blobs') });
+});
+afterEach(async () => {
+  await metadata.close();
+  await tmp.remove();
+});
+
+async function blobCount(): Promise<number> {
+  let count = 0;
+  for await (const _ of blobs.list('blobs/')) count += 1;
+  return count;
+}
+
+async function text(key: string): Promise<string> {
+  return new Response((await blobs.get(key)).body).text();
+}
+
+describe('importConanServer', () => {
+  it('imports every listed revision with its files, original times and order, and reports what it skipped', async () => {
+    const store = join(tmp.dir, 'conan_server', 'data');
+    await writeStore(store, conanServerStore());
+    const problems: ImportProblem[] = [];
+    const report = await importConanServer({ directory: store, metadata: metadata.store, blobs, onProblem: (p) => problems.push(p) });
+
+    expect(report).toMatchObject({
+      recipeRevisions: { imported: 4, present: 0 },
+      packageRevisions: { imported: 2, present: 0 },
+      files: 16,
+    });
+    const hello = { name: 'hello', version: '1.0' };
+    expect(await metadata.store.recipeRevisions(hello)).toEqual([
+      { revision: rev('b'), timeMicros: 1600000100250000 },
+      { revision: rev('a'), timeMicros: 1600000000500000 },
+    ]);
+    // Equal times in the index keep its order: the later entry is the latest.
+    const pkg = { ...hello, revision: rev('b'), packageId: PKG };
+    expect(await metadata.store.packageRevisions(pkg)).toEqual([
+      { revision: rev('2'), timeMicros: 1600000200000001 },
+      { revision: rev('1'), timeMicros: 1600000200000000 },
+    ]);
+    const recipeB = { kind: 'recipe' as const, ref: { ...hello, revision: rev('b') } };
+    expect((await metadata.store.files(recipeB))!.map((f) => f.path)).toEqual([
+      'conanfile.py',
+      'conanmanifest.txt',
+      'metadata/logs/build.log',
+    ]);
+    const log = await metadata.store.file(recipeB, 'metadata/logs/build.log');
+    expect(log!.sha1).toBe(sha1('built fine\n'));
+    expect(await text(log!.blobKey)).toBe('built fine\n');
+    const binary = await metadata.store.file({ kind: 'package', ref: { ...pkg, packageRevision: rev('2') } }, 'conan_package.tgz');
+    expect(await text(binary!.blobKey)).toBe('package-2');
+    expect(await metadata.store.recipeRevisions({ name: 'lib', version: '2.0', user: 'acme', channel: 'stable' })).toHaveLength(1);
+    expect((await metadata.store.recipeRevisions({ name: 'zlib', version: '1.0' })).map((r) => r.revision)).toEqual([rev('f')]);
+
+    const reported = problems.map((p) => `${p.path.slice(store.length + 1)}: ${p.message}`);
+    expect(reported).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^-bad\/1\.0\/_\/_: .*name/),
+        expect.stringMatching(/^broken\/1\.0\/_\/_\/revisions\.txt: /),
+        expect.stringMatching(new RegExp(`^hello/1\\.0/_/_/${rev('9')}: not listed in revisions\\.txt`)),
+        expect.stringMatching(new RegExp(`^zlib/1\\.0/_/_/${rev('e')}/export: .*has no conanmanifest\\.txt`)),
+      ]),
+    );
+    expect(report.problems).toBe(4);
+    expect(await metadata.store.searchRecipes('')).toHaveLength(3);
+  });
+
+  it('changes nothing when run again, and never overwrites a revision that differs', async () => {
+    const store = join(tmp.dir, 'data');
+    await writeStore(store, conanServerStore());
+    await importConanServer({ directory: store, metadata: metadata.store, blobs });
+    const blobsAfterFirst = await blobCount();
+    const latest = await metadata.store.recipeRevisions({ name: 'hello', version: '1.0' });
+
+    const again = await importConanServer({ directory: store, metadata: metadata.store, blobs });
+    expect(again).toMatchObject({
+      recipeRevisions: { imported: 0, present: 4 },
+      packageRevisions: { imported: 0, present: 2 },
+      files: 0,
+      bytes: 0,
+    });
+    expect(await blobCount()).toBe(blobsAfterFirst);
+    expect(await metadata.store.recipeRevisions({ name: 'hello', version: '1.0' })).toEqual(latest);
+
+    await writeFile(join(store, 'lib/2.0/acme/stable', rev('c'), 'export/conanfile.py'), 'changed behind our back\n');
+    const third = await importConanServer({ directory: store, metadata: metadata.store, blobs });
+    expect(third.problemList.map((p) => p.message)).toContain(`lib/2.0@acme/stable#${rev('c')} already exists with other files: left as it is`);
+    const kept = await metadata.store.file({ kind: 'recipe', ref: { name: 'lib', version: '2.0', user: 'acme', channel: 'stable', revision: rev('c') } }, 'conanfile.py');
+    expect(await text(kept!.blobKey)).toBe('lib\n');
+  });
+
+  it('finishes an import that was cut off before a revision was published', async () => {
+    const store = join(tmp.dir, 'data');
+    await writeStore(store, conanServerStore());
+    const ref = { name: 'lib', version: '2.0', user: 'acme', channel: 'stable', revision: rev('c') };
+    // What a killed import leaves: a file recorded, no manifest.
+    const key = 'blobs/00/left-over';
+    await blobs.put(key, (async function* () { yield new TextEncoder().encode('lib\n'); })());
+    await metadata.store.recordFile({ kind: 'recipe', ref }, 'conanfile.py', { key, size: 4, sha1: sha1('lib\n'), sha256: 'x'.repeat(64) });
+    const report = await importConanServer({ directory: store, metadata: metadata.store, blobs });
+    expect(report.recipeRevisions.imported).toBe(4);
+    expect(await metadata.store.recipeRevision(ref)).toEqual({ revision: rev('c'), timeMicros: 1700000000000000 });
+  });
+});
+
+describe('cimmeria import conan-server', () => {
+  it('imports into the configured stores, shows progress, exits 1 when it skipped entries, and serves the result', async () => {
+    const home = join(tmp.dir, 'conan_server');
+    await writeStore(join(home, 'data'), conanServerStore());
+    await writeFile(join(home, 'server.conf'), '[server]\n');
+    const data = join(tmp.dir, 'cimmeria');
+    const first = await runCli(['import', 'conan-server', home, '--data', data]);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('4 recipe revision(s) and 2 package revision(s) imported (16 files');
+    expect(first.stdout).toContain('4 skipped');
+    expect(first.stderr).toMatch(/^import: .*imported/m);
+    expect(first.stderr).toMatch(/^skipped .*broken\/1\.0\/_\/_\/revisions\.txt: /m);
+
+    const files = async () => (await readdir(join(data, 'blobs', 'blobs'), { recursive: true })).length;
+    const before = await files();
+    const second = await runCli(['import', 'conan-server', home, '--data', data]);
+    expect(second.stdout).toContain('0 recipe revision(s) and 0 package revision(s) imported (0 files, 0 B); 6 already present');
+    expect(await files()).toBe(before);
+
+    const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data]);
+    try {
+      const latest = await (await fetch(`${server.url}/v2/conans/hello/1.0/_/_/latest`)).json();
+      expect(latest).toEqual({ revision: rev('b'), time: '2020-09-13T12:28:20.250000+00:00' });
+      const file = await fetch(`${server.url}/v2/conans/hello/1.0/_/_/revisions/${rev('a')}/files/conan_export.tgz`);
+      expect(await file.text()).toBe('export-a');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('explains its usage', async () => {
+    expect((await runCli(['import', 'nexus', tmp.dir])).stderr).toContain("Unknown source 'nexus' (known: conan-server)");
+    const missing = await runCli(['import', 'conan-server', join(tmp.dir, 'nope'), '--data', tmp.dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('is not a directory');
+  });
+});
