@@ -40,6 +40,9 @@ function conanServerStore(): Record<string, string | object> {
     [`${hello}/${rev('b')}/package/${PKG}/${rev('2')}/conan_package.tgz`]: 'package-2',
     [`${hello}/${rev('b')}/package/${PKG}/${rev('2')}/conanmanifest.txt`]: 'pm2\n',
     [`${hello}/revisions.txt.lock`]: '',
+    // A time as conan_server writes it (time.time()); conan_server shows it as ...310355.
+    'precise/1.0/_/_/revisions.txt': revisions([rev('7'), 1795399518.3103554]),
+    [`precise/1.0/_/_/${rev('7')}/export/conanmanifest.txt`]: 'precise\n',
     // A folder the index does not list: conan_server does not show it.
     [`${hello}/${rev('9')}/export/conanmanifest.txt`]: 'orphan\n',
     // User and channel.
@@ -89,9 +92,9 @@ describe('importConanServer', () => {
     const report = await importConanServer({ directory: store, metadata: metadata.store, blobs, onProblem: (p) => problems.push(p) });
 
     expect(report).toMatchObject({
-      recipeRevisions: { imported: 4, present: 0 },
+      recipeRevisions: { imported: 5, present: 0 },
       packageRevisions: { imported: 2, present: 0 },
-      files: 16,
+      files: 17,
     });
     const hello = { name: 'hello', version: '1.0' };
     expect(await metadata.store.recipeRevisions(hello)).toEqual([
@@ -117,6 +120,9 @@ describe('importConanServer', () => {
     expect(await text(binary!.blobKey)).toBe('package-2');
     expect(await metadata.store.recipeRevisions({ name: 'lib', version: '2.0', user: 'acme', channel: 'stable' })).toHaveLength(1);
     expect((await metadata.store.recipeRevisions({ name: 'zlib', version: '1.0' })).map((r) => r.revision)).toEqual([rev('f')]);
+    expect(await metadata.store.recipeRevisions({ name: 'precise', version: '1.0' })).toEqual([
+      { revision: rev('7'), timeMicros: 1795399518310355 },
+    ]);
 
     const reported = problems.map((p) => `${p.path.slice(store.length + 1)}: ${p.message}`);
     expect(reported).toEqual(
@@ -128,7 +134,7 @@ describe('importConanServer', () => {
       ]),
     );
     expect(report.problems).toBe(4);
-    expect(await metadata.store.searchRecipes('')).toHaveLength(3);
+    expect(await metadata.store.searchRecipes('')).toHaveLength(4);
   });
 
   it('changes nothing when run again, and never overwrites a revision that differs', async () => {
@@ -140,7 +146,7 @@ describe('importConanServer', () => {
 
     const again = await importConanServer({ directory: store, metadata: metadata.store, blobs });
     expect(again).toMatchObject({
-      recipeRevisions: { imported: 0, present: 4 },
+      recipeRevisions: { imported: 0, present: 5 },
       packageRevisions: { imported: 0, present: 2 },
       files: 0,
       bytes: 0,
@@ -164,7 +170,7 @@ describe('importConanServer', () => {
     await blobs.put(key, (async function* () { yield new TextEncoder().encode('lib\n'); })());
     await metadata.store.recordFile({ kind: 'recipe', ref }, 'conanfile.py', { key, size: 4, sha1: sha1('lib\n'), sha256: 'x'.repeat(64) });
     const report = await importConanServer({ directory: store, metadata: metadata.store, blobs });
-    expect(report.recipeRevisions.imported).toBe(4);
+    expect(report.recipeRevisions.imported).toBe(5);
     expect(await metadata.store.recipeRevision(ref)).toEqual({ revision: rev('c'), timeMicros: 1700000000000000 });
   });
 });
@@ -177,7 +183,7 @@ describe('cimmeria import conan-server', () => {
     const data = join(tmp.dir, 'cimmeria');
     const first = await runCli(['import', 'conan-server', home, '--data', data]);
     expect(first.code).toBe(1);
-    expect(first.stdout).toContain('4 recipe revision(s) and 2 package revision(s) imported (16 files');
+    expect(first.stdout).toContain('5 recipe revision(s) and 2 package revision(s) imported (17 files');
     expect(first.stdout).toContain('4 skipped');
     expect(first.stderr).toMatch(/^import: .*imported/m);
     expect(first.stderr).toMatch(/^skipped .*broken\/1\.0\/_\/_\/revisions\.txt: /m);
@@ -185,7 +191,7 @@ describe('cimmeria import conan-server', () => {
     const files = async () => (await readdir(join(data, 'blobs', 'blobs'), { recursive: true })).length;
     const before = await files();
     const second = await runCli(['import', 'conan-server', home, '--data', data]);
-    expect(second.stdout).toContain('0 recipe revision(s) and 0 package revision(s) imported (0 files, 0 B); 6 already present');
+    expect(second.stdout).toContain('0 recipe revision(s) and 0 package revision(s) imported (0 files, 0 B); 7 already present');
     expect(await files()).toBe(before);
 
     const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data]);

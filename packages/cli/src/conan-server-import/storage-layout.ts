@@ -31,10 +31,20 @@ export async function readRevisionList(file: string): Promise<ListedRevision[]> 
   if (!parsed.success) throw new Error(`not a revision list: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   let previous = -Infinity;
   return parsed.data.revisions.map(({ revision, time }) => {
-    const micros = typeof time === 'number' ? Math.round(time * 1e6) : Date.parse(time) * 1000;
+    const micros = typeof time === 'number' ? secondsToMicros(time) : Date.parse(time) * 1000;
     previous = Math.max(micros, previous + 1);
     return { revision, timeMicros: previous };
   });
+}
+
+/**
+ * Float seconds -> integer microseconds, as Python's datetime does:
+ * scaling the whole number by 1e6 would round 1795399518.3103554 up to
+ * ...310356; scaling only the fraction keeps ...310355, what conan_server shows.
+ */
+export function secondsToMicros(seconds: number): number {
+  const whole = Math.floor(seconds);
+  return whole * 1e6 + Math.round((seconds - whole) * 1e6);
 }
 
 /** Sub-folders of a folder (empty when it does not exist). */
