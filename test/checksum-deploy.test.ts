@@ -176,7 +176,7 @@ describe('checksum deploy', () => {
     const other = await login(server.url, 'other', 'other');
     const bytes = deterministicBytes(1000, 3);
     const base = `${server.url}/v2/conans/pkg/1.0/acme/stable/revisions/${RREV}/files`;
-    await uploadFiles(base, demo, { 'conan_export.tgz': bytes }, false);
+    await uploadFiles(base, demo, { 'conan_export.tgz': bytes, 'conanmanifest.txt': new TextEncoder().encode('m') }, false);
     const dedup = (authorization: string | undefined, checksum: string) =>
       fetch(`${base}/copy.tgz`, {
         method: 'PUT',

@@ -11,4 +11,4 @@ export { databaseUrlOf, storageUrlOf, redactUrl } from './backends/locations.js'
 export { createLogger, withRequestLog, type Logger } from './logging.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export { CommandError, ConfigError, UsageError, exitCodeOf } from './errors.js';
-export { importConanServer, type ImportConanServerOptions, type ImportProblem, type ImportProgress, type ImportReport } from './conan-server-import/import-conan-server.js';
+export { importConanServer, type ImportConanServerOptions, type ImportProblem, type ImportProgress, type ImportReport } from './import/conan-server-import.js';

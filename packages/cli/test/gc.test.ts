@@ -54,11 +54,11 @@ describe('cimmeria gc', () => {
     expect(await blobFiles()).toBe(4);
 
     const young = await runCli(['gc', '--data', data]);
-    expect(young.stdout).toContain('removed 0 unused file(s), 0 B (4 scanned, 4 younger than the grace period kept)');
+    expect(young.stdout).toContain('removed 0 unused file(s), 0 B (4 scanned, 4 younger than the grace period kept); forgot 0 deleted');
 
     const run = await runCli(['gc', '--data', data, '--grace', '0']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('removed 2 unused file(s), 22 B');
+    expect(run.stdout).toContain('removed 2 unused file(s), 22 B (4 scanned, 0 younger than the grace period kept); forgot 1 deleted or abandoned revision(s)');
     expect(await blobFiles()).toBe(2);
     const kept = await fetch(`${server.url}${RECIPE}/${rev(2)}/files/conanfile.py`);
     expect(await kept.text()).toBe('second');

@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { createSqliteMetadataStore, type SqliteMetadata } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importConanServer, type ImportProblem } from '../src/conan-server-import/import-conan-server.js';
 import { runCli, startServe, tempDir } from './support/cli-process.js';
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -83,97 +82,6 @@ async function blobCount(): Promise<number> {
 async function text(key: string): Promise<string> {
   return new Response((await blobs.get(key)).body).text();
 }
-
-describe('importConanServer', () => {
-  it('imports every listed revision with its files, original times and order, and reports what it skipped', async () => {
-    const store = join(tmp.dir, 'conan_server', 'data');
-    await writeStore(store, conanServerStore());
-    const problems: ImportProblem[] = [];
-    const report = await importConanServer({ directory: store, metadata: metadata.store, blobs, onProblem: (p) => problems.push(p) });
-
-    expect(report).toMatchObject({
-      recipeRevisions: { imported: 5, present: 0 },
-      packageRevisions: { imported: 2, present: 0 },
-      files: 17,
-    });
-    const hello = { name: 'hello', version: '1.0' };
-    expect(await metadata.store.recipeRevisions(hello)).toEqual([
-      { revision: rev('b'), timeMicros: 1600000100250000 },
-      { revision: rev('a'), timeMicros: 1600000000500000 },
-    ]);
-    // Equal times in the index keep its order: the later entry is the latest.
-    const pkg = { ...hello, revision: rev('b'), packageId: PKG };
-    expect(await metadata.store.packageRevisions(pkg)).toEqual([
-      { revision: rev('2'), timeMicros: 1600000200000001 },
-      { revision: rev('1'), timeMicros: 1600000200000000 },
-    ]);
-    const recipeB = { kind: 'recipe' as const, ref: { ...hello, revision: rev('b') } };
-    expect((await metadata.store.files(recipeB))!.map((f) => f.path)).toEqual([
-      'conanfile.py',
-      'conanmanifest.txt',
-      'metadata/logs/build.log',
-    ]);
-    const log = await metadata.store.file(recipeB, 'metadata/logs/build.log');
-    expect(log!.sha1).toBe(sha1('built fine\n'));
-    expect(await text(log!.blobKey)).toBe('built fine\n');
-    const binary = await metadata.store.file({ kind: 'package', ref: { ...pkg, packageRevision: rev('2') } }, 'conan_package.tgz');
-    expect(await text(binary!.blobKey)).toBe('package-2');
-    expect(await metadata.store.recipeRevisions({ name: 'lib', version: '2.0', user: 'acme', channel: 'stable' })).toHaveLength(1);
-    expect((await metadata.store.recipeRevisions({ name: 'zlib', version: '1.0' })).map((r) => r.revision)).toEqual([rev('f')]);
-    expect(await metadata.store.recipeRevisions({ name: 'precise', version: '1.0' })).toEqual([
-      { revision: rev('7'), timeMicros: 1795399518310355 },
-    ]);
-
-    const reported = problems.map((p) => `${p.path.slice(store.length + 1)}: ${p.message}`);
-    expect(reported).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^-bad\/1\.0\/_\/_: .*name/),
-        expect.stringMatching(/^broken\/1\.0\/_\/_\/revisions\.txt: /),
-        expect.stringMatching(new RegExp(`^hello/1\\.0/_/_/${rev('9')}: not listed in revisions\\.txt`)),
-        expect.stringMatching(new RegExp(`^zlib/1\\.0/_/_/${rev('e')}/export: .*has no conanmanifest\\.txt`)),
-      ]),
-    );
-    expect(report.problems).toBe(4);
-    expect(await metadata.store.searchRecipes('')).toHaveLength(4);
-  });
-
-  it('changes nothing when run again, and never overwrites a revision that differs', async () => {
-    const store = join(tmp.dir, 'data');
-    await writeStore(store, conanServerStore());
-    await importConanServer({ directory: store, metadata: metadata.store, blobs });
-    const blobsAfterFirst = await blobCount();
-    const latest = await metadata.store.recipeRevisions({ name: 'hello', version: '1.0' });
-
-    const again = await importConanServer({ directory: store, metadata: metadata.store, blobs });
-    expect(again).toMatchObject({
-      recipeRevisions: { imported: 0, present: 5 },
-      packageRevisions: { imported: 0, present: 2 },
-      files: 0,
-      bytes: 0,
-    });
-    expect(await blobCount()).toBe(blobsAfterFirst);
-    expect(await metadata.store.recipeRevisions({ name: 'hello', version: '1.0' })).toEqual(latest);
-
-    await writeFile(join(store, 'lib/2.0/acme/stable', rev('c'), 'export/conanfile.py'), 'changed behind our back\n');
-    const third = await importConanServer({ directory: store, metadata: metadata.store, blobs });
-    expect(third.problemList.map((p) => p.message)).toContain(`lib/2.0@acme/stable#${rev('c')} already exists with other files: left as it is`);
-    const kept = await metadata.store.file({ kind: 'recipe', ref: { name: 'lib', version: '2.0', user: 'acme', channel: 'stable', revision: rev('c') } }, 'conanfile.py');
-    expect(await text(kept!.blobKey)).toBe('lib\n');
-  });
-
-  it('finishes an import that was cut off before a revision was published', async () => {
-    const store = join(tmp.dir, 'data');
-    await writeStore(store, conanServerStore());
-    const ref = { name: 'lib', version: '2.0', user: 'acme', channel: 'stable', revision: rev('c') };
-    // What a killed import leaves: a file recorded, no manifest.
-    const key = 'blobs/00/left-over';
-    await blobs.put(key, (async function* () { yield new TextEncoder().encode('lib\n'); })());
-    await metadata.store.recordFile({ kind: 'recipe', ref }, 'conanfile.py', { key, size: 4, sha1: sha1('lib\n'), sha256: 'x'.repeat(64) });
-    const report = await importConanServer({ directory: store, metadata: metadata.store, blobs });
-    expect(report.recipeRevisions.imported).toBe(5);
-    expect(await metadata.store.recipeRevision(ref)).toEqual({ revision: rev('c'), timeMicros: 1700000000000000 });
-  });
-});
 
 describe('cimmeria import conan-server', () => {
   it('imports into the configured stores, shows progress, exits 1 when it skipped entries, and serves the result', async () => {

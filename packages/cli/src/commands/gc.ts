@@ -46,9 +46,11 @@ export const durationSchema = z
 
 function summary(report: GarbageReport): string {
   const verb = report.dryRun ? 'would remove' : 'removed';
+  const revisions = report.purged.recipeRevisions + report.purged.packageRevisions;
   return (
     `${verb} ${report.removed} unused file(s), ${formatBytes(report.bytesFreed)} ` +
-    `(${report.scanned} scanned, ${report.keptYoung} younger than the grace period kept)`
+    `(${report.scanned} scanned, ${report.keptYoung} younger than the grace period kept); ` +
+    `${report.dryRun ? 'would forget' : 'forgot'} ${revisions} deleted or abandoned revision(s)`
   );
 }
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { openBlobStore } from '../backends/open-blob-store.js';
 import { openMetadataStore } from '../backends/open-metadata.js';
-import { importConanServer, type ImportProgress } from '../conan-server-import/import-conan-server.js';
+import { importConanServer, type ImportProgress } from '../import/conan-server-import.js';
 import { CommandError, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';

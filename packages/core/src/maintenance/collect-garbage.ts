@@ -28,6 +28,8 @@ export interface CollectGarbageOptions {
 
 /** What {@link collectGarbage} found and did. */
 export interface GarbageReport {
+  /** Unpublished revisions (deleted, or abandoned mid-upload) whose records were removed first. */
+  purged: { recipeRevisions: number; packageRevisions: number };
   /** Blobs listed in the blob store. */
   scanned: number;
   /** Blobs removed (or, in a dry run, that would be). */
@@ -42,10 +44,12 @@ export interface GarbageReport {
 }
 
 /**
- * Removes blobs no metadata row uses, older than the grace period. Safe
- * while nodes serve: a blob is released in one metadata statement that a
- * concurrent checksum-deploy link either precedes (refreshing the record,
- * so the blob is kept) or follows (finding it gone, so the client uploads).
+ * First removes the records of revisions left unpublished (deleted, or
+ * abandoned mid-upload) for longer than the grace period, then the blobs no
+ * record uses, older than the grace period. Safe while nodes serve: a blob
+ * is released in one metadata statement that a concurrent checksum-deploy
+ * link either precedes (refreshing the record, so the blob is kept) or
+ * follows (finding it gone, so the client uploads).
  */
 export async function collectGarbage(options: CollectGarbageOptions): Promise<GarbageReport> {
   const { metadata, blobs } = options;
@@ -53,7 +57,8 @@ export async function collectGarbage(options: CollectGarbageOptions): Promise<Ga
   const now = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 500;
   const cutoffMs = now() - graceMs;
-  const report: GarbageReport = { scanned: 0, removed: 0, bytesFreed: 0, keptYoung: 0, failed: [], dryRun: !!options.dryRun };
+  const purged = await metadata.purgeUnpublished({ olderThanMicros: cutoffMs * 1000, dryRun: options.dryRun });
+  const report: GarbageReport = { purged, scanned: 0, removed: 0, bytesFreed: 0, keptYoung: 0, failed: [], dryRun: !!options.dryRun };
 
   let batch: { key: string; size: number }[] = [];
   const flush = async () => {
@@ -77,7 +82,7 @@ export async function collectGarbage(options: CollectGarbageOptions): Promise<Ga
       report.removed += 1;
       report.bytesFreed += sizes.get(key) ?? 0;
     }
-    options.onProgress?.({ ...report });
+    options.onProgress?.({ ...report, purged: { ...report.purged } });
   };
 
   for await (const blob of blobs.list(BLOB_KEY_PREFIX)) {

@@ -6,6 +6,8 @@ import {
   type BlobRecord,
   type BlobUse,
   type FileOwner,
+  type PurgeOptions,
+  type PurgeReport,
   type RecordFileOptions,
   type ReleaseBlobsOptions,
   type MetadataStore,
@@ -252,6 +254,12 @@ export class KyselyMetadataStore implements MetadataStore {
     const publish = path === MANIFEST_FILE;
 
     if (owner.kind === 'recipe') {
+      // Recording a file brings a deleted revision back (its id is its content).
+      await trx
+        .updateTable('recipe_revisions')
+        .set({ deleted_at: null, touched_at: now })
+        .where('id', '=', recipeRevisionId)
+        .execute();
       await trx
         .insertInto('recipe_files')
         .values({ recipe_revision_id: recipeRevisionId, ...file })
@@ -262,6 +270,11 @@ export class KyselyMetadataStore implements MetadataStore {
     }
 
     const packageRevisionId = await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now);
+    await trx
+      .updateTable('package_revisions')
+      .set({ deleted_at: null, touched_at: now })
+      .where('id', '=', packageRevisionId)
+      .execute();
     await trx
       .insertInto('package_files')
       .values({ package_revision_id: packageRevisionId, ...file })
@@ -399,26 +412,29 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   // --- deletes -----------------------------------------------------------
+  //
+  // A delete hides revisions (published_at and deleted_at) and keeps their
+  // rows: an upload of the same revision racing the delete then ends with
+  // the revision whole, never with only the files recorded after the delete.
+  // Garbage collection removes the rows later (purgeUnpublished).
 
   async deleteRecipe(ref: RecipeRef): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const key = recipeKey(ref);
-      const recipe = await trx
-        .selectFrom('recipes')
-        .where('name', '=', key.name)
-        .where('version', '=', key.version)
-        .where('user', '=', key.user)
-        .where('channel', '=', key.channel)
-        .select('id')
-        .executeTakeFirst();
-      if (!recipe) return false;
-      const revisionIds = (
-        await trx.selectFrom('recipe_revisions').where('recipe_id', '=', recipe.id).select('id').execute()
+      const ids = (
+        await trx
+          .selectFrom('recipe_revisions as rr')
+          .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+          .where('r.name', '=', key.name)
+          .where('r.version', '=', key.version)
+          .where('r.user', '=', key.user)
+          .where('r.channel', '=', key.channel)
+          .where('rr.deleted_at', 'is', null)
+          .select('rr.id')
+          .execute()
       ).map((row) => row.id);
-      if (revisionIds.length > 0) {
-        await this.deleteRecipeRevisionRows(trx, revisionIds);
-      }
-      await trx.deleteFrom('recipes').where('id', '=', recipe.id).execute();
+      if (ids.length === 0) return false;
+      await this.hideRecipeRevisions(trx, ids);
       return true;
     });
   }
@@ -427,14 +443,7 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.db.transaction().execute(async (trx) => {
       const revision = await this.findRecipeRevision(trx, ref);
       if (!revision) return false;
-      await this.deleteRecipeRevisionRows(trx, [revision.id]);
-      // The recipe row goes with its last revision, so it no longer shows in search.
-      const left = await trx
-        .selectFrom('recipe_revisions')
-        .where('recipe_id', '=', revision.recipe_id)
-        .select('id')
-        .executeTakeFirst();
-      if (!left) await trx.deleteFrom('recipes').where('id', '=', revision.recipe_id).execute();
+      await this.hideRecipeRevisions(trx, [revision.id]);
       return true;
     });
   }
@@ -463,35 +472,108 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.db.transaction().execute(async (trx) => {
       const recipeRevision = await this.findRecipeRevision(trx, ref);
       if (!recipeRevision) return false;
-      let query = trx.selectFrom('package_revisions').where('recipe_revision_id', '=', recipeRevision.id);
+      let query = trx
+        .selectFrom('package_revisions')
+        .where('recipe_revision_id', '=', recipeRevision.id)
+        .where('deleted_at', 'is', null);
       if (criteria.packageId !== undefined) query = query.where('package_id', '=', criteria.packageId);
       if (criteria.revision !== undefined) query = query.where('revision', '=', criteria.revision);
       const ids = (await query.select('id').execute()).map((row) => row.id);
-      if (ids.length > 0) await this.deletePackageRows(trx, ids);
+      if (ids.length > 0) await this.hidePackageRevisions(trx, ids, await this.clock(trx));
       return ids.length > 0 || criteria.packageId === undefined;
     });
   }
 
-  /** Deletes recipe revisions with their files and binaries. */
-  private async deleteRecipeRevisionRows(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  /** Hides recipe revisions and their binaries. */
+  private async hideRecipeRevisions(trx: Transaction<Database>, ids: string[]): Promise<void> {
+    const now = await this.clock(trx);
     const packageIds = (
-      await trx.selectFrom('package_revisions').where('recipe_revision_id', 'in', ids).select('id').execute()
+      await trx
+        .selectFrom('package_revisions')
+        .where('recipe_revision_id', 'in', ids)
+        .where('deleted_at', 'is', null)
+        .select('id')
+        .execute()
     ).map((row) => row.id);
-    if (packageIds.length > 0) await this.deletePackageRows(trx, packageIds);
-    await trx.deleteFrom('recipe_files').where('recipe_revision_id', 'in', ids).execute();
-    await trx.deleteFrom('recipe_revisions').where('id', 'in', ids).execute();
+    if (packageIds.length > 0) await this.hidePackageRevisions(trx, packageIds, now);
+    await trx
+      .updateTable('recipe_revisions')
+      .set({ published_at: null, deleted_at: now, touched_at: now })
+      .where('id', 'in', ids)
+      .execute();
   }
 
-  private async deletePackageRows(trx: Transaction<Database>, ids: string[]): Promise<void> {
-    await trx.deleteFrom('package_files').where('package_revision_id', 'in', ids).execute();
-    await trx.deleteFrom('package_revisions').where('id', 'in', ids).execute();
+  private async hidePackageRevisions(trx: Transaction<Database>, ids: string[], now: number): Promise<void> {
+    await trx
+      .updateTable('package_revisions')
+      .set({ published_at: null, deleted_at: now, touched_at: now })
+      .where('id', 'in', ids)
+      .execute();
   }
 
+  /** A recipe revision that is not deleted (published or still uploading). */
   private findRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef) {
     return this.recipeRevisionsQuery(trx, ref)
       .where('rr.revision', '=', ref.revision)
+      .where('rr.deleted_at', 'is', null)
       .select(['rr.id', 'rr.recipe_id'])
       .executeTakeFirst();
+  }
+
+  async purgeUnpublished(options: PurgeOptions): Promise<PurgeReport> {
+    const cutoff = options.olderThanMicros;
+    const stale = (table: 'recipe_revisions' | 'package_revisions' | 'pr') =>
+      sql<boolean>`${sql.ref(`${table}.published_at`)} is null and coalesce(${sql.ref(`${table}.touched_at`)}, ${sql.ref(`${table}.created_at`)}) < ${cutoff}`;
+    return this.db.transaction().execute(async (trx) => {
+      // No-op updates select and lock in one statement: a file recorded into
+      // one of these revisions meanwhile either came first (the revision is
+      // touched, so no longer stale, and the database re-checks) or waits.
+      // (No table aliases: SQLite refuses them in RETURNING.)
+      const packageIds = (
+        await trx
+          .updateTable('package_revisions')
+          .set((eb) => ({ touched_at: eb.ref('package_revisions.touched_at') }))
+          .where(stale('package_revisions'))
+          .returning('id')
+          .execute()
+      ).map((r) => r.id);
+      const recipeIds = (
+        await trx
+          .updateTable('recipe_revisions')
+          .set((eb) => ({ touched_at: eb.ref('recipe_revisions.touched_at') }))
+          .where(stale('recipe_revisions'))
+          // Only with every binary purged too.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('package_revisions as pr')
+                  .whereRef('pr.recipe_revision_id', '=', 'recipe_revisions.id')
+                  .where(sql<boolean>`not (${stale('pr')})`)
+                  .select(sql`1`.as('one')),
+              ),
+            ),
+          )
+          .returning('id')
+          .execute()
+      ).map((r) => r.id);
+      if (!options.dryRun) {
+        for (const ids of chunks(packageIds)) {
+          await trx.deleteFrom('package_files').where('package_revision_id', 'in', ids).execute();
+          await trx.deleteFrom('package_revisions').where('id', 'in', ids).execute();
+        }
+        for (const ids of chunks(recipeIds)) {
+          await trx.deleteFrom('recipe_files').where('recipe_revision_id', 'in', ids).execute();
+          await trx.deleteFrom('recipe_revisions').where('id', 'in', ids).execute();
+        }
+        await trx
+          .deleteFrom('recipes')
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('recipe_revisions as rr').whereRef('rr.recipe_id', '=', 'recipes.id').select(sql`1`.as('one')))),
+          )
+          .execute();
+      }
+      return { recipeRevisions: recipeIds.length, packageRevisions: packageIds.length };
+    });
   }
 
   // --- blobs and users ---------------------------------------------------
@@ -522,6 +604,7 @@ export class KyselyMetadataStore implements MetadataStore {
       .innerJoin('recipe_revisions as rr', 'rr.id', 'fk.recipe_revision_id')
       .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
       .where('fk.blob_key', 'in', keys)
+      .where('rr.published_at', 'is not', null)
       .select(recipeColumns);
     const fromPackageFiles = this.db
       .selectFrom('package_files as fk')
@@ -529,6 +612,7 @@ export class KyselyMetadataStore implements MetadataStore {
       .innerJoin('recipe_revisions as rr', 'rr.id', 'pr.recipe_revision_id')
       .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
       .where('fk.blob_key', 'in', keys)
+      .where('pr.published_at', 'is not', null)
       .select(recipeColumns);
     const uses = await fromRecipeFiles.union(fromPackageFiles).execute();
     return blobs.map((b) => ({
@@ -543,8 +627,13 @@ export class KyselyMetadataStore implements MetadataStore {
   async releaseBlobs(keys: string[], options: ReleaseBlobsOptions): Promise<string[]> {
     if (keys.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
-      const unused = sql<boolean>`not exists (select 1 from recipe_files f where f.blob_key = blobs.key)
-        and not exists (select 1 from package_files f where f.blob_key = blobs.key)`;
+      // A dry run has not purged stale unpublished revisions: their files do not count as uses.
+      const live = (alias: string) =>
+        options.dryRun
+          ? sql` and (${sql.ref(`${alias}.published_at`)} is not null or coalesce(${sql.ref(`${alias}.touched_at`)}, ${sql.ref(`${alias}.created_at`)}) >= ${options.olderThanMicros})`
+          : sql``;
+      const unused = sql<boolean>`not exists (select 1 from recipe_files f join recipe_revisions rr on rr.id = f.recipe_revision_id where f.blob_key = blobs.key${live('rr')})
+        and not exists (select 1 from package_files f join package_revisions pr on pr.id = f.package_revision_id where f.blob_key = blobs.key${live('pr')})`;
       const released = options.dryRun
         ? await trx
             .selectFrom('blobs')
@@ -607,6 +696,13 @@ export class KyselyMetadataStore implements MetadataStore {
     const rows = await this.db.selectFrom('users').select('name').orderBy('name').execute();
     return rows.map((r) => r.name);
   }
+}
+
+/** Keeps `IN (...)` lists within every database's limit on bound parameters. */
+function chunks<T>(items: T[], size = 500): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
 }
 
 function toRecipeRef(row: { name: string; version: string; user: string; channel: string }): RecipeRef {

@@ -60,6 +60,20 @@ export interface ReleaseBlobsOptions {
   dryRun?: boolean;
 }
 
+/** Options of {@link MetadataStore.purgeUnpublished}. */
+export interface PurgeOptions {
+  /** Only revisions untouched (no file recorded, no delete) since before this (microseconds since the epoch). */
+  olderThanMicros: number;
+  /** Count what would be purged, remove nothing. */
+  dryRun?: boolean;
+}
+
+/** What {@link MetadataStore.purgeUnpublished} removed (or would remove). */
+export interface PurgeReport {
+  recipeRevisions: number;
+  packageRevisions: number;
+}
+
 /** The revision a file belongs to. */
 export type FileOwner =
   | { kind: 'recipe'; ref: RecipeRevisionRef }
@@ -111,7 +125,15 @@ export interface MetadataStore {
    */
   linkFile(owner: FileOwner, path: string, blobKey: string): Promise<boolean>;
 
-  /** Deletes a recipe with all its revisions and binaries. `false` if nothing existed. */
+  /**
+   * Deletes hide: a deleted revision is no longer visible, but its records
+   * stay until {@link purgeUnpublished}, so that an upload of the same
+   * revision racing a delete ends with the revision whole (a revision id is
+   * a content hash: its files are the same). Recording a file into a
+   * deleted revision brings it back as an unpublished one.
+   *
+   * Deletes a recipe with all its revisions and binaries. `false` if nothing existed.
+   */
   deleteRecipe(ref: RecipeRef): Promise<boolean>;
   deleteRecipeRevision(ref: RecipeRevisionRef): Promise<boolean>;
   /** Deletes every binary of a recipe revision. `false` if the recipe revision does not exist. */
@@ -132,6 +154,14 @@ export interface MetadataStore {
    * the returned blobs from the blob store.
    */
   releaseBlobs(keys: string[], options: ReleaseBlobsOptions): Promise<string[]>;
+  /**
+   * Garbage collection, before {@link releaseBlobs}: removes the records of
+   * revisions that are not published (deleted, or abandoned mid-upload) and
+   * untouched since `olderThanMicros`, with their files (a recipe revision
+   * only with all its binaries). A file recorded into one of them meanwhile
+   * keeps it.
+   */
+  purgeUnpublished(options: PurgeOptions): Promise<PurgeReport>;
 
   /** Password hashes of users managed by `cimmeria user`. */
   getPasswordHash(user: string): Promise<string | undefined>;

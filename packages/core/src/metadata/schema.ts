@@ -29,8 +29,12 @@ export interface RecipeRevisionsTable {
   recipe_id: string;
   revision: string;
   created_at: Micros;
-  /** Set when conanmanifest.txt is stored; `null` means not visible yet. */
+  /** Set when conanmanifest.txt is stored; `null` means not visible (yet, or any more). */
   published_at: Micros | null;
+  /** Set by a delete (the revision is hidden), cleared when a file is recorded again. */
+  deleted_at: Micros | null;
+  /** Last file recorded or delete; garbage collection removes unpublished revisions untouched for long. */
+  touched_at: Micros | null;
 }
 
 export interface PackageRevisionsTable {
@@ -40,6 +44,8 @@ export interface PackageRevisionsTable {
   revision: string;
   created_at: Micros;
   published_at: Micros | null;
+  deleted_at: Micros | null;
+  touched_at: Micros | null;
 }
 
 export interface FilesTable {

@@ -580,10 +580,16 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const first = blob(sha1);
         const second = blob(sha1);
         await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', first);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob());
+        await publishRecipe(store, rrev(helloAcme, 'aaa1'));
         await store.recordFile(packageOwner(prev(rrev(helloAcme, 'aaa1'), 'f00d', 'bbb1')), 'conan_package.tgz', first);
+        await store.recordFile(packageOwner(prev(rrev(helloAcme, 'aaa1'), 'f00d', 'bbb1')), MANIFEST_FILE, blob());
         await new Promise((resolve) => setTimeout(resolve, 5));
         await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa3')), 'conanfile.py', second);
-        const found = await store.findBlobsBySha1(sha1);
+        await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa3')), MANIFEST_FILE, blob());
+        // Files of revisions not published (uploading, or deleted) are not offered for checksum deploy.
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa9')), 'conanfile.py', blob(sha1));
+        const found = (await store.findBlobsBySha1(sha1)).filter((b) => b.recipes.length > 0);
         expect(found.map((b) => b.key)).toEqual([second.key, first.key]);
         expect(found[0]!.recipes).toEqual([helloAcme]);
         expect(found[1]!.recipes).toEqual(expect.arrayContaining([hello, helloAcme]));
@@ -615,6 +621,10 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         );
         expect(await store.linkFile(recipeOwner(r1), 'again.tgz', unused.key)).toBe(true);
         expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        // A deleted revision's records stay until purged; a dry run already counts its blobs.
+        expect((await store.releaseBlobs(keys, { olderThanMicros: future, dryRun: true })).sort()).toEqual([...keys].sort());
+        expect(await store.releaseBlobs(keys, { olderThanMicros: future })).toEqual([orphan]);
+        expect(await store.purgeUnpublished({ olderThanMicros: future })).toEqual({ recipeRevisions: 1, packageRevisions: 0 });
         expect((await store.releaseBlobs(keys, { olderThanMicros: future })).sort()).toEqual([...keys].sort());
         // Released records are gone: they can be neither found nor linked.
         expect(await store.findBlobsBySha1(used.sha1)).not.toContainEqual(expect.objectContaining({ key: used.key }));
@@ -629,13 +639,78 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const stored = blob();
         await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', stored);
         await store.deleteRecipeRevision(rrev(hello, 'aaa1'));
+        await store.purgeUnpublished({ olderThanMicros: (Date.now() + 60_000) * 1000 });
         await new Promise((resolve) => setTimeout(resolve, 50));
         const cutoff = Date.now() * 1000;
         await new Promise((resolve) => setTimeout(resolve, 50));
         expect(await store.linkFile(recipeOwner(rrev(hello, 'aaa2')), 'conanfile.py', stored.key)).toBe(true);
         await store.deleteRecipeRevision(rrev(hello, 'aaa2'));
+        await store.purgeUnpublished({ olderThanMicros: (Date.now() + 60_000) * 1000 });
         // Unused again, but its record is younger than the cutoff.
         expect(await store.releaseBlobs([stored.key], { olderThanMicros: cutoff })).toEqual([]);
+      }),
+    );
+
+    it(
+      'ends with the whole revision when a delete lands in the middle of its upload',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        // `conan upload --force` of r1 on one node, `conan remove` of r1 on another.
+        await store.recordFile(recipeOwner(r1), 'conan_export.tgz', blob());
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+        expect(await store.deleteRecipeRevision(r1)).toBe(false);
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob());
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
+        expect((await store.files(recipeOwner(r1)))?.map((f) => f.path)).toEqual(['conan_export.tgz', 'conanfile.py', MANIFEST_FILE]);
+      }),
+    );
+
+    it(
+      'hides the binaries of a deleted recipe revision, and does not bring them back with it',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const p1 = prev(r1, 'f00d', 'bbb1');
+        await publishRecipe(store, r1);
+        await publishPackage(store, p1);
+        expect(await store.deleteRecipe(hello)).toBe(true);
+        expect(await store.deleteRecipe(hello)).toBe(false);
+        expect(await store.searchRecipes('')).toEqual([]);
+        await publishRecipe(store, r1);
+        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await store.deletePackages(r1)).toBe(true);
+        expect(await store.deletePackage({ ...r1, packageId: 'f00d' })).toBe(false);
+        await publishPackage(store, p1);
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+      }),
+    );
+
+    it(
+      'purges unpublished revisions untouched since the cutoff, keeping recent and published ones',
+      withStore(async (store) => {
+        const deleted = rrev(hello, 'aaa1');
+        const published = rrev(hello, 'aaa2');
+        await publishRecipe(store, deleted);
+        await publishPackage(store, prev(deleted, 'f00d', 'bbb1'));
+        await publishRecipe(store, published);
+        await publishPackage(store, prev(published, 'f00d', 'bbb1'));
+        await store.deletePackageRevision(prev(published, 'f00d', 'bbb1'));
+        await store.deleteRecipeRevision(deleted);
+        await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa3')), 'conanfile.py', blob());
+        const past = (Date.now() - 60_000) * 1000;
+        const future = (Date.now() + 60_000) * 1000;
+
+        expect(await store.purgeUnpublished({ olderThanMicros: past })).toEqual({ recipeRevisions: 0, packageRevisions: 0 });
+        expect(await store.purgeUnpublished({ olderThanMicros: future, dryRun: true })).toEqual({ recipeRevisions: 2, packageRevisions: 2 });
+        expect(await store.purgeUnpublished({ olderThanMicros: future })).toEqual({ recipeRevisions: 2, packageRevisions: 2 });
+        expect(await store.purgeUnpublished({ olderThanMicros: future })).toEqual({ recipeRevisions: 0, packageRevisions: 0 });
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa2']);
+        // Purged for good: uploading it again starts from nothing.
+        await store.recordFile(recipeOwner(deleted), MANIFEST_FILE, blob());
+        expect((await store.files(recipeOwner(deleted)))?.map((f) => f.path)).toEqual([MANIFEST_FILE]);
+        expect(await store.latestPackages(deleted)).toEqual([]);
       }),
     );
 

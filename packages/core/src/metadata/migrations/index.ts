@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
+import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
 
 /** The core's migrations, in order. Names never change once released. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initialMigration };
+    return { '0001-initial': initialMigration, '0002-revision-lifecycle': revisionLifecycleMigration };
   },
 };
 
