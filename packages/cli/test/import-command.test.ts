@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createSqliteMetadataStore, type SqliteMetadata } from '@cimmeria/metadata-sqlite';
-import { FsBlobStore } from '@cimmeria/storage-fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempDir } from './support/cli-process.js';
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const rev = (c: string) => c.repeat(32);
 const PKG = 'f'.repeat(40);
 
@@ -60,28 +56,12 @@ function conanServerStore(): Record<string, string | object> {
 }
 
 let tmp: { dir: string; remove: () => Promise<void> };
-let metadata: SqliteMetadata;
-let blobs: FsBlobStore;
 beforeEach(async () => {
   tmp = await tempDir();
-  metadata = createSqliteMetadataStore({ filename: join(tmp.dir, 'metadata.db') });
-  await metadata.store.migrate();
-  blobs = new FsBlobStore({ directory: join(tmp.dir, 'blobs') });
 });
 afterEach(async () => {
-  await metadata.close();
   await tmp.remove();
 });
-
-async function blobCount(): Promise<number> {
-  let count = 0;
-  for await (const _ of blobs.list('blobs/')) count += 1;
-  return count;
-}
-
-async function text(key: string): Promise<string> {
-  return new Response((await blobs.get(key)).body).text();
-}
 
 describe('cimmeria import conan-server', () => {
   it('imports into the configured stores, shows progress, exits 1 when it skipped entries, and serves the result', async () => {

@@ -14,6 +14,8 @@ export function storageUrlOf(config: Pick<CimmeriaConfig, 'storage' | 'data'>): 
 /**
  * A database or storage URL fit for logs and messages: the password of a
  * `postgres://` URL and the secret parameters of an `s3://` URL become `***`.
+ * (storage-s3's own `redactS3Url` does the same for S3 alone; this one also
+ * serves PostgreSQL and does not load the AWS SDK just to print a line.)
  */
 export function redactUrl(url: string): string {
   if (url.startsWith('sqlite:') || url.startsWith('fs:')) return url;

@@ -250,39 +250,29 @@ export class KyselyMetadataStore implements MetadataStore {
     publishedAt: number | undefined,
   ): Promise<void> {
     const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
-    const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
-    const publish = path === MANIFEST_FILE;
-
-    if (owner.kind === 'recipe') {
-      // Recording a file brings a deleted revision back (its id is its content).
-      await trx
-        .updateTable('recipe_revisions')
-        .set({ deleted_at: null, touched_at: now })
-        .where('id', '=', recipeRevisionId)
-        .execute();
-      await trx
-        .insertInto('recipe_files')
-        .values({ recipe_revision_id: recipeRevisionId, ...file })
-        .onConflict((oc) => oc.columns(['recipe_revision_id', 'path']).doUpdateSet(file))
-        .execute();
-      if (publish) await this.publishRecipeRevision(trx, recipeRevisionId, now, publishedAt);
-      return;
-    }
-
-    const packageRevisionId = await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now);
+    const packageRevisionId =
+      owner.kind === 'package' ? await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now) : undefined;
+    // Recipe and package revisions have the same lifecycle columns and file
+    // tables of the same shape; the casts let one set of statements serve both.
+    const [revisions, files, ownerColumn, ownerId] =
+      packageRevisionId === undefined
+        ? (['recipe_revisions', 'recipe_files', 'recipe_revision_id', recipeRevisionId] as const)
+        : (['package_revisions', 'package_files', 'package_revision_id', packageRevisionId] as const);
+    // Recording a file brings a deleted revision back (its id is its content).
     await trx
-      .updateTable('package_revisions')
+      .updateTable(revisions as 'recipe_revisions')
       .set({ deleted_at: null, touched_at: now })
-      .where('id', '=', packageRevisionId)
+      .where('id', '=', ownerId)
       .execute();
+    const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
     await trx
-      .insertInto('package_files')
-      .values({ package_revision_id: packageRevisionId, ...file })
-      .onConflict((oc) => oc.columns(['package_revision_id', 'path']).doUpdateSet(file))
+      .insertInto(files as 'recipe_files')
+      .values({ [ownerColumn]: ownerId, ...file } as { recipe_revision_id: string } & typeof file)
+      .onConflict((oc) => oc.columns([ownerColumn as 'recipe_revision_id', 'path']).doUpdateSet(file))
       .execute();
-    if (publish) {
-      await this.publishPackageRevision(trx, packageRevisionId, recipeRevisionId, owner.ref.packageId, now, publishedAt);
-    }
+    if (path !== MANIFEST_FILE) return;
+    if (owner.kind === 'recipe') await this.publishRecipeRevision(trx, recipeRevisionId, now, publishedAt);
+    else await this.publishPackageRevision(trx, ownerId, recipeRevisionId, owner.ref.packageId, now, publishedAt);
   }
 
   private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {
