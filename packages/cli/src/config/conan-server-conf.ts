@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { hashPassword, type PermissionRule } from '@cimmeria/core';
 import { ConfigError } from '../errors.js';
 import { IniSyntaxError, parseIni, type IniDocument, type IniEntry } from './ini.js';
-import type { ConfigLayer } from './layer.js';
+import { readConfigText, type ConfigLayer } from './layer.js';
 
 /**
  * What Cimmeria takes from a conan_server `server.conf`. Passwords are still
@@ -62,12 +61,7 @@ export function conanServerConfFromIni(document: IniDocument): ConanServerConf {
  * rules in file order.
  */
 export async function readConanServerConf(file: string): Promise<ConfigLayer> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read the conan_server conf ${file}: ${(error as Error).message}`);
-  }
+  const text = await readConfigText(file, 'the conan_server conf');
   let conf: ConanServerConf;
   try {
     conf = conanServerConfFromIni(parseIni(text));

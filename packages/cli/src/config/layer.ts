@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../errors.js';
+
 /** Configuration values as one source gave them, before validation. */
 export type RawConfig = Record<string, unknown>;
 
@@ -12,4 +15,13 @@ export interface ConfigLayer {
   sources: Record<string, string>;
   /** Things worth telling the operator that are not errors. */
   warnings?: string[];
+}
+
+/** Reads a configuration source's text; a failure is a {@link ConfigError} naming `what` and the file. */
+export async function readConfigText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read ${what} ${file}: ${(error as Error).message}`);
+  }
 }

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { readConanServerConf } from './conan-server-conf.js';
-import type { ConfigLayer, RawConfig } from './layer.js';
+import { readConfigText, type ConfigLayer, type RawConfig } from './layer.js';
 import { configSchema, type CimmeriaConfig } from './schema.js';
 
 /** Environment variables read by {@link loadConfig}, and the key each sets. */
@@ -96,12 +95,7 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   if (!['.json', '.yaml', '.yml'].includes(extension)) {
     throw new ConfigError(`Config file ${file}: expected a .json, .yaml or .yml file`);
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read the config file ${file}: ${(error as Error).message}`);
-  }
+  const text = await readConfigText(file, 'the config file');
   let parsed: unknown;
   try {
     parsed = extension === '.json' ? JSON.parse(text) : parseYaml(text);
