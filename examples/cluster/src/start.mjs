@@ -1,6 +1,7 @@
-// One command for a whole cluster on this machine: an S3-compatible server
-// (s3rver, in this process), N Cimmeria nodes on the local PostgreSQL, and
-// nginx in front. Ctrl-C stops everything.
+// One command for a whole cluster on this machine: PostgreSQL (started with
+// Debian's pg_ctlcluster if it is not running), an S3-compatible server
+// (s3rver, in this process), N Cimmeria nodes, and nginx in front. Ctrl-C
+// stops everything (PostgreSQL keeps running).
 //
 //   node src/start.mjs [--nodes 2] [--port 8080]
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (default), schema cimmeria_cluster
@@ -9,6 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import S3rver from 's3rver';
 import { startCluster } from './cluster.mjs';
 
@@ -16,6 +19,7 @@ const { values } = parseArgs({
   options: { nodes: { type: 'string', default: '2' }, port: { type: 'string', default: '8080' } },
 });
 const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+await ensurePostgres(database);
 const bucket = 'cimmeria';
 
 // Kept across runs, as the metadata in PostgreSQL is: bytes and records stay together.
@@ -62,6 +66,25 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     }
   });
 });
+
+/** Starts the machine's PostgreSQL cluster (Debian's pg_ctlcluster) when nothing answers at `url`. */
+async function ensurePostgres(url) {
+  const { hostname, port } = new URL(url);
+  const ready = () => {
+    try {
+      execFileSync('pg_isready', ['-q', '-h', hostname, '-p', port || '5432']);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (ready()) return;
+  const [version] = readdirSync('/etc/postgresql');
+  console.log(`PostgreSQL does not answer at ${hostname}:${port || 5432}: starting cluster ${version}/main`);
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' });
+  for (let i = 0; i < 30 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 1000));
+  if (!ready()) throw new Error('PostgreSQL did not start');
+}
 
 let stopping = false;
 const stop = async () => {
