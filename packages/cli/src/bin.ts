@@ -1,5 +1,5 @@
 import pkg from '../package.json' with { type: 'json' };
-import { UsageError, exitCodeOf } from './errors.js';
+import { UsageError, exitCodeOf, isBackendUnavailable } from './errors.js';
 
 const USAGE = `Usage: cimmeria <command> [options]
 
@@ -53,9 +53,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // Backend outages (database or blob store unreachable) are expected failures too.
-    const known =
-      error instanceof Error &&
-      ('exitCode' in error || error.name === 'MetadataUnavailableError' || error.name === 'BlobStoreUnavailableError');
+    const known = error instanceof Error && ('exitCode' in error || isBackendUnavailable(error));
     // Expected failures get their message only; a stack is for bugs.
     process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(exitCodeOf(error));

@@ -11,8 +11,9 @@ import {
   type PermissionRule,
   type Registry,
 } from '@cimmeria/core';
-import { openBlobStore, type OpenedBlobStore } from './backends/open-blob-store.js';
-import { openMetadataStore, type OpenedMetadata, type OpenMetadataOptions } from './backends/open-metadata.js';
+import type { OpenedBlobStore } from './backends/open-blob-store.js';
+import type { OpenedMetadata, OpenMetadataOptions } from './backends/open-metadata.js';
+import { openStores } from './backends/open-stores.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { persistentTokenSecret } from './data-dir.js';
 
@@ -48,17 +49,7 @@ export interface OpenedRegistry {
  * keeps that right across restarts.
  */
 export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadataOptions = {}): Promise<OpenedRegistry> {
-  const metadata = await openMetadataStore(config, options);
-  let blobs: OpenedBlobStore;
-  try {
-    blobs = await openBlobStore(config);
-  } catch (error) {
-    await metadata.close();
-    throw error;
-  }
-  const close = async () => {
-    await Promise.allSettled([metadata.close(), blobs.close()]);
-  };
+  const { metadata, blobs, close } = await openStores(config, options);
   try {
     const staticUsers = Object.keys(config.users).length > 0;
     let createdAdminPassword: string | undefined;

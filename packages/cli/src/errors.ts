@@ -30,3 +30,12 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError) return 2;
   return 1;
 }
+
+/**
+ * A database or blob store that cannot be reached: an expected failure (the
+ * message says which), not a bug. Matched by name too, should two copies of
+ * the core be loaded.
+ */
+export function isBackendUnavailable(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'MetadataUnavailableError' || error.name === 'BlobStoreUnavailableError');
+}

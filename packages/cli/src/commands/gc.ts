@@ -1,7 +1,6 @@
 import { collectGarbage, DEFAULT_GC_GRACE_MS, type GarbageReport } from '@cimmeria/core';
 import { z } from 'zod';
-import { openBlobStore } from '../backends/open-blob-store.js';
-import { openMetadataStore } from '../backends/open-metadata.js';
+import { withStores } from '../backends/open-stores.js';
 import { CommandError, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';
@@ -69,32 +68,24 @@ export async function gcCommand(args: string[]): Promise<number> {
     graceMs = parsed.data;
   }
   const config = await loadBackendConfig(values);
-  const metadata = await openMetadataStore(config);
-  try {
-    const blobs = await openBlobStore(config);
-    try {
-      let lastPrint = Date.now();
-      const report = await collectGarbage({
-        metadata: metadata.store,
-        blobs: blobs.store,
-        graceMs,
-        dryRun: values['dry-run'] ?? false,
-        onProgress: (progress) => {
-          if (Date.now() - lastPrint < 1000) return;
-          lastPrint = Date.now();
-          process.stderr.write(`gc: ${summary(progress)}...\n`);
-        },
-      });
-      process.stdout.write(`${summary(report)}\n`);
-      for (const failure of report.failed) process.stderr.write(`gc: could not delete ${failure.key}: ${failure.message}\n`);
-      if (report.failed.length > 0) {
-        throw new CommandError(`${report.failed.length} file(s) could not be deleted; the next gc retries them`);
-      }
-      return 0;
-    } finally {
-      await blobs.close();
+  return withStores(config, async ({ metadata, blobs }) => {
+    let lastPrint = Date.now();
+    const report = await collectGarbage({
+      metadata: metadata.store,
+      blobs: blobs.store,
+      graceMs,
+      dryRun: values['dry-run'] ?? false,
+      onProgress: (progress) => {
+        if (Date.now() - lastPrint < 1000) return;
+        lastPrint = Date.now();
+        process.stderr.write(`gc: ${summary(progress)}...\n`);
+      },
+    });
+    process.stdout.write(`${summary(report)}\n`);
+    for (const failure of report.failed) process.stderr.write(`gc: could not delete ${failure.key}: ${failure.message}\n`);
+    if (report.failed.length > 0) {
+      throw new CommandError(`${report.failed.length} file(s) could not be deleted; the next gc retries them`);
     }
-  } finally {
-    await metadata.close();
-  }
+    return 0;
+  });
 }

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
-import { openBlobStore } from '../backends/open-blob-store.js';
-import { openMetadataStore } from '../backends/open-metadata.js';
+import { withStores } from '../backends/open-stores.js';
 import { importConanServer, type ImportProgress } from '../import/conan-server-import.js';
-import { CommandError, UsageError } from '../errors.js';
+import { CommandError, UsageError, isBackendUnavailable } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
@@ -47,30 +46,22 @@ export async function importCommand(args: string[]): Promise<number> {
   if (rest.length > 0) throw usage(`Unexpected argument '${rest[0]}'`);
 
   const config = await loadBackendConfig(values);
-  const metadata = await openMetadataStore(config);
-  try {
-    const blobs = await openBlobStore(config);
+  return withStores(config, async ({ metadata, blobs }) => {
+    process.stderr.write(`Importing ${resolve(directory)} into ${metadata.description} and ${blobs.description}\n`);
+    let report;
     try {
-      process.stderr.write(`Importing ${resolve(directory)} into ${metadata.description} and ${blobs.description}\n`);
-      let report;
-      try {
-        report = await importConanServer({
-          directory: resolve(directory),
-          metadata: metadata.store,
-          blobs: blobs.store,
-          onProgress: (progress) => process.stderr.write(`import: ${summary(progress)}\n`),
-          onProblem: (problem) => process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`),
-        });
-      } catch (error) {
-        if ((error as Error).name === 'MetadataUnavailableError' || (error as Error).name === 'BlobStoreUnavailableError') throw error;
-        throw new CommandError(`Cannot import ${directory}: ${(error as Error).message}`);
-      }
-      process.stdout.write(`${summary(report)}\n`);
-      return report.problems > 0 ? 1 : 0;
-    } finally {
-      await blobs.close();
+      report = await importConanServer({
+        directory: resolve(directory),
+        metadata: metadata.store,
+        blobs: blobs.store,
+        onProgress: (progress) => process.stderr.write(`import: ${summary(progress)}\n`),
+        onProblem: (problem) => process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`),
+      });
+    } catch (error) {
+      if (isBackendUnavailable(error)) throw error;
+      throw new CommandError(`Cannot import ${directory}: ${(error as Error).message}`);
     }
-  } finally {
-    await metadata.close();
-  }
+    process.stdout.write(`${summary(report)}\n`);
+    return report.problems > 0 ? 1 : 0;
+  });
 }

@@ -1,9 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
-  BlobStoreUnavailableError,
   MANIFEST_FILE,
-  MetadataUnavailableError,
   hashingStream,
   newBlobKey,
   type BlobRecord,
@@ -12,6 +10,7 @@ import {
   type MetadataStore,
   type StoredFile,
 } from '@cimmeria/core';
+import { isBackendUnavailable } from '../errors.js';
 import type { RevisionFile } from './conan-server-layout.js';
 
 /** Files come from a store already trusted; no size limit beyond the disk's. */
@@ -55,7 +54,7 @@ export async function copyRevision(options: CopyRevisionOptions): Promise<CopyOu
     const existing = await metadata.files(owner);
     if (existing) return await compareWithExisting(existing, files);
   } catch (error) {
-    if (isUnavailable(error)) throw error;
+    if (isBackendUnavailable(error)) throw error;
     return { kind: 'failed', message: `cannot compare with the revision present: ${messageOf(error)}` };
   }
 
@@ -88,7 +87,7 @@ export async function copyRevision(options: CopyRevisionOptions): Promise<CopyOu
     // deleting a missing key is harmless). Recorded ones belong to the
     // invisible revision; the next run records new ones in their place.
     await Promise.all(written.slice(recorded).map((key) => options.blobs.delete(key).catch(() => undefined)));
-    if (isUnavailable(error)) throw error;
+    if (isBackendUnavailable(error)) throw error;
     return { kind: 'failed', message: `cannot store ${current}: ${messageOf(error)}` };
   }
   return { kind: 'imported', files: stored.length, bytes: stored.reduce((sum, s) => sum + s.blob.size, 0) };
@@ -120,15 +119,6 @@ async function sha1Of(location: string): Promise<string> {
     // Only the digest is wanted.
   }
   return hashing.digest().sha1;
-}
-
-/** A store that cannot be reached: by class, or by name should two copies of the core be loaded. */
-function isUnavailable(error: unknown): boolean {
-  return (
-    error instanceof MetadataUnavailableError ||
-    error instanceof BlobStoreUnavailableError ||
-    (error instanceof Error && (error.name === 'MetadataUnavailableError' || error.name === 'BlobStoreUnavailableError'))
-  );
 }
 
 function messageOf(error: unknown): string {
