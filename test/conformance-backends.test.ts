@@ -1,40 +1,15 @@
-import { createConanHandler, type BlobStore, type MetadataStore } from '@cimmeria/core';
+import { createConanHandler } from '@cimmeria/core';
 import { serveNode } from '@cimmeria/core/node';
 import { conformanceContract } from '@cimmeria/core/testing';
-import { createPostgresMetadataStore } from '@cimmeria/metadata-postgres';
-import { S3BlobStore } from '@cimmeria/storage-s3';
-import { PG_URL, dropSchema, freshSchemaName } from '../packages/metadata-postgres/test/support.js';
-import { startS3 } from '../packages/storage-s3/test/support/s3rver.js';
+import { postgresBackend, s3Backend } from './support/backends.js';
 import { RECORDING, conformanceRegistry } from './support/conformance-registry.js';
 
 // The replay on the other backend combinations (SQLite + fs runs in the other
 // conformance files): S3 answers downloads with 302 to a presigned URL, which
 // fetch follows as the conan client does.
 
-interface Backend {
-  store: MetadataStore | BlobStore;
-  dispose(): Promise<void>;
-}
-
-async function postgres(): Promise<Backend & { store: MetadataStore }> {
-  const schema = freshSchemaName();
-  const pg = createPostgresMetadataStore({ connectionString: PG_URL, schema });
-  await pg.store.migrate();
-  return {
-    store: pg.store,
-    dispose: async () => {
-      await pg.close();
-      await dropSchema(schema);
-    },
-  };
-}
-
-async function s3(): Promise<Backend & { store: BlobStore }> {
-  const server = await startS3();
-  const client = server.client();
-  const bucket = await server.createBucket(client);
-  return { store: new S3BlobStore({ client, bucket, prefix: 'conformance/' }), dispose: () => server.close() };
-}
+const postgres = postgresBackend;
+const s3 = () => s3Backend('conformance/');
 
 /** The default of conformanceRegistry(): SQLite metadata, or blobs on a local directory. */
 const defaultBackend = async () => null;

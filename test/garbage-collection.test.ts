@@ -10,11 +10,8 @@ import {
   type RegistryOptions,
 } from '@cimmeria/core';
 import { serveNode } from '@cimmeria/core/node';
-import { createPostgresMetadataStore } from '@cimmeria/metadata-postgres';
-import { S3BlobStore } from '@cimmeria/storage-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PG_URL, dropSchema, freshSchemaName } from '../packages/metadata-postgres/test/support.js';
-import { startS3 } from '../packages/storage-s3/test/support/s3rver.js';
+import { postgresBackend, s3Backend } from './support/backends.js';
 import { conformanceRegistry } from './support/conformance-registry.js';
 import { login } from './support/login.js';
 
@@ -35,18 +32,12 @@ type Backends = () => Promise<{ overrides: Partial<RegistryOptions>; dispose(): 
 
 const sqliteFs: Backends = async () => ({ overrides: {}, dispose: async () => {} });
 const postgresS3: Backends = async () => {
-  const schema = freshSchemaName();
-  const pg = createPostgresMetadataStore({ connectionString: PG_URL, schema });
-  await pg.store.migrate();
-  const s3 = await startS3();
-  const client = s3.client();
-  const bucket = await s3.createBucket(client);
+  const [metadata, blobs] = [await postgresBackend(), await s3Backend('gc')];
   return {
-    overrides: { metadata: pg.store, blobs: new S3BlobStore({ client, bucket, prefix: 'gc' }) },
+    overrides: { metadata: metadata.store, blobs: blobs.store },
     dispose: async () => {
-      await pg.close();
-      await dropSchema(schema);
-      await s3.close();
+      await metadata.dispose();
+      await blobs.dispose();
     },
   };
 };
