@@ -386,7 +386,9 @@ export class KyselyMetadataStore implements MetadataStore {
             sha256: blob.sha256,
             created_at: now,
             md5: blob.md5?.toLowerCase() ?? null,
-            content: blob.text ?? null,
+            // PostgreSQL text cannot hold NUL; U+FFFD keeps every line a manifest
+            // check reads meaning the same (a path with a NUL matches no file).
+            content: blob.text?.replaceAll('\0', '\uFFFD') ?? null,
           })
           .onConflict((oc) => oc.column('key').doNothing())
           .execute();

@@ -305,8 +305,6 @@ export class ConanService {
           `Checksum mismatch for '${path}': X-Checksum-Sha1 says ${info.sha1}, received bytes have ${digest.sha1}`,
         );
       }
-      // Text the server keeps must be storable as text on every database.
-      if (digest.text?.includes('\0')) throw new ConanError('BAD_REQUEST', `'${path}' is not a text file`);
       outcome = await this.recordContent(principal, owner, path, (options) =>
         this.metadata.recordFile(owner, path, { key, ...digest }, options),
       );

@@ -941,6 +941,18 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'keeps text with NUL characters on every database, as U+FFFD',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        const p1 = packageOwner(prev(r1, 'f00d', 'bbb1'));
+        await store.recordFile(p1, 'conaninfo.txt', textBlob('[settings]\nos=\0Linux\n'));
+        await store.recordFile(p1, MANIFEST_FILE, textBlob('1700000000\nconaninfo.txt\0: 0123\n'));
+        expect((await store.latestBinaries(r1))?.[0]?.conaninfo?.content).toBe('[settings]\nos=\uFFFDLinux\n');
+      }),
+    );
+
+    it(
       'converges racing records of one revision with different conanfile.py to a consistent revision (issue 8 item 8)',
       withStore(async (store) => {
         const r1 = rrev(hello, 'aaa1');
