@@ -153,6 +153,17 @@ describe('issue 8 item 8: a revision id means one content', () => {
     expect(await c.text(`${prev}/files/conanmanifest.txt`)).toBe(manifest({ 'conaninfo.txt': '[settings]\nos=Linux\n' }));
   });
 
+  it('item 8: a refused manifest names md5s only to a caller who may read the recipe', async () => {
+    // admin may write secret/* but not read it.
+    const rrev = '/v2/conans/secret/1.0/_/_/revisions/a1a1';
+    await c.ok(`${rrev}/files/conanfile.py`, 'secret recipe\n', server.writer);
+    const refused = await c.put(`${rrev}/files/conanmanifest.txt`, manifest({ 'conanfile.py': 'other\n' }), server.writer);
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.text).toContain('conanfile.py');
+    expect(refused.text).not.toContain(md5('secret recipe\n'));
+    expect(refused.text).not.toContain(md5('other\n'));
+  });
+
   it('item 8: the same bytes again are a no-op 200 (conan upload --force) that keeps no second copy', async () => {
     const rrev = rrevOf('same-bytes');
     await c.publishRecipe(rrev, 'recipe\n');

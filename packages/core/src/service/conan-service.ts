@@ -344,11 +344,11 @@ export class ConanService {
       }
     } catch (error) {
       if (error instanceof ManifestMismatchError) {
-        throw new ConanError(
-          'BAD_REQUEST',
-          `Content mismatch in '${describeOwner(owner)}': ${MANIFEST_FILE} lists md5 ${error.listedMd5} for ${error.path}, ` +
-            `but ${error.path} has md5 ${error.actualMd5}`,
-        );
+        // The md5s describe stored files: only for a caller who may read them.
+        const detail = (await this.allowed(principal, 'read', owner.ref))
+          ? `${MANIFEST_FILE} lists md5 ${error.listedMd5} for ${error.path}, but ${error.path} has md5 ${error.actualMd5}`
+          : `${MANIFEST_FILE} and ${error.path} do not match`;
+        throw new ConanError('BAD_REQUEST', `Content mismatch in '${describeOwner(owner)}': ${detail}`);
       }
       throw error;
     }
@@ -368,8 +368,10 @@ export class ConanService {
     }
     for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
       const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
-      // linkFile is false when garbage collection released the blob meanwhile.
-      if (readable && (await this.recordContent(principal, owner, path, (o) => this.metadata.linkFile(owner, path, candidate.key, o)))) return;
+      // linkFile is false when garbage collection released the blob meanwhile,
+      // or when its md5/text, which this path needs, were not kept.
+      const link = (options: LinkFileOptions) => this.metadata.linkFile(owner, path, candidate.key, options);
+      if (readable && (await this.recordContent(principal, owner, path, link))) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
   }
