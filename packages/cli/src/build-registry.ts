@@ -79,6 +79,8 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       }),
       authorizer: new ConanServerAuthorizer({ read: config.permissions.read, write: writeRules.rules }),
       maxUploadBytes: config.maxUploadBytes,
+      maxTextFileBytes: config.maxTextFileBytes,
+      reuploadMakesLatest: config.reuploadMakesLatest,
       downloads: config.downloads,
       presignExpiresInSeconds: config.presignExpiresSeconds,
       checksumDeploy: config.checksumDeploy,

@@ -112,6 +112,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads maxTextFileBytes (issue 8 item 5) and reuploadMakesLatest (issue 9 item 2), defaulting to 1 MiB and false', async () => {
+    const defaults = await loadConfig({ env: {}, cwd: tmp.dir });
+    expect(defaults.maxTextFileBytes).toBe(1024 ** 2);
+    expect(defaults.reuploadMakesLatest).toBe(false);
+    const fromEnv = await loadConfig({
+      env: { CIMMERIA_MAX_TEXT_FILE_BYTES: '64KiB', CIMMERIA_REUPLOAD_MAKES_LATEST: 'true' },
+      cwd: tmp.dir,
+    });
+    expect(fromEnv.maxTextFileBytes).toBe(64 * 1024);
+    expect(fromEnv.reuploadMakesLatest).toBe(true);
+    await writeFile(join(tmp.dir, 'r.yaml'), 'reuploadMakesLatest: true\nmaxTextFileBytes: 2MiB\n');
+    const fromFile = await loadConfig({ env: {}, cwd: tmp.dir, configFile: 'r.yaml' });
+    expect(fromFile).toMatchObject({ reuploadMakesLatest: true, maxTextFileBytes: 2 * 1024 ** 2 });
+    await expect(loadConfig({ env: { CIMMERIA_REUPLOAD_MAKES_LATEST: 'sometimes' }, cwd: tmp.dir })).rejects.toThrow(
+      'reuploadMakesLatest: expected true or false (from CIMMERIA_REUPLOAD_MAKES_LATEST)',
+    );
+  });
+
   it('merges flags > environment > config file > conan_server conf', async () => {
     await writeFile(join(tmp.dir, 'c.yaml'), 'port: 9401\nhost: 10.0.0.1\nlogLevel: debug\n');
     const config = await loadConfig({

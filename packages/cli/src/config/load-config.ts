@@ -14,6 +14,8 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_TOKEN_SECRET: 'tokenSecret',
   CIMMERIA_TOKEN_EXPIRES_MINUTES: 'tokenExpiresMinutes',
   CIMMERIA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  CIMMERIA_MAX_TEXT_FILE_BYTES: 'maxTextFileBytes',
+  CIMMERIA_REUPLOAD_MAKES_LATEST: 'reuploadMakesLatest',
   CIMMERIA_LOG_LEVEL: 'logLevel',
   CIMMERIA_DATABASE: 'database',
   CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
 import { z } from 'zod';
 
 /** Log levels, from the loudest filter to the quietest. */
@@ -12,6 +12,8 @@ export const DEFAULTS = {
   data: './cimmeria-data',
   tokenExpiresMinutes: 120,
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  maxTextFileBytes: DEFAULT_MAX_TEXT_FILE_BYTES,
+  reuploadMakesLatest: false,
   logLevel: 'info',
   databasePoolSize: 10,
   databaseTimeoutMs: 5000,
@@ -161,6 +163,10 @@ export const configSchema = z.strictObject({
   maxUploadBytes: z
     .preprocess(fromSize, z.number({ error: sizeError }).int({ error: sizeError }).positive({ error: sizeError }))
     .default(DEFAULTS.maxUploadBytes),
+  /** Largest conaninfo.txt and conanmanifest.txt: the files the server itself reads (413 above). */
+  maxTextFileBytes: size().default(DEFAULTS.maxTextFileBytes),
+  /** `conan upload --force` of a published revision makes it the latest again (Conan expects it to keep its place). */
+  reuploadMakesLatest: boolean().default(DEFAULTS.reuploadMakesLatest),
   users: z
     .record(
       z.string(),
