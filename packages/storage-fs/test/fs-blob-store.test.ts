@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { blobStoreContract, bytesOf } from '@cimmeria/core/testing';
 import { FsBlobStore } from '../src/index.js';
 
@@ -75,4 +75,40 @@ it('reports the size of the very file it streams while the key is being overwrit
   } finally {
     await dispose();
   }
+});
+
+describe('FsBlobStore abandoned uploads', () => {
+  const hour = 60 * 60 * 1000;
+
+  /** A temporary file as a process killed mid-upload leaves it, last written `ageMs` ago. */
+  async function leftover(store: FsBlobStore, name: string, bytes: number, ageMs: number): Promise<void> {
+    await mkdir(join(store.directory, '.tmp'), { recursive: true });
+    const path = join(store.directory, '.tmp', name);
+    await writeFile(path, new Uint8Array(bytes));
+    const when = new Date(Date.now() - ageMs);
+    await utimes(path, when, when);
+  }
+
+  it('item 10 of issue 8: removes temporary files last written before the cutoff, keeps younger ones, counts without removing in a dry run', async () => {
+    const { store, dispose } = await makeStore();
+    try {
+      // A fresh store has no temporary folder at all.
+      expect(await store.removeAbandonedUploads(new Date())).toEqual({ removed: 0, bytes: 0, failed: [] });
+      await store.put('blobs/kept', bytesOf('a blob is never an upload leftover'));
+      await leftover(store, 'crashed-1', 3000, 3 * hour);
+      await leftover(store, 'crashed-2', 500, 2 * hour);
+      await leftover(store, 'running', 700, 1000);
+      const cutoff = new Date(Date.now() - hour);
+
+      expect(await store.removeAbandonedUploads(cutoff, { dryRun: true })).toEqual({ removed: 2, bytes: 3500, failed: [] });
+      expect((await readdir(join(store.directory, '.tmp'))).sort()).toEqual(['crashed-1', 'crashed-2', 'running']);
+
+      expect(await store.removeAbandonedUploads(cutoff)).toEqual({ removed: 2, bytes: 3500, failed: [] });
+      expect(await readdir(join(store.directory, '.tmp'))).toEqual(['running']);
+      expect(await store.stat('blobs/kept')).toEqual({ size: 34 });
+      expect(await store.removeAbandonedUploads(cutoff)).toEqual({ removed: 0, bytes: 0, failed: [] });
+    } finally {
+      await dispose();
+    }
+  });
 });
