@@ -15,6 +15,13 @@ import {
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9/_-]*$/;
 const TEMP_DIR = '.tmp';
+/**
+ * Blobs are private to the account running the server, whatever its umask:
+ * other local accounts must not read packages they may have no permission
+ * for. Existing folders keep the mode their operator gave them.
+ */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 /**
  * Errors that mean "no blob under this key": nothing there (ENOENT), a
@@ -32,7 +39,8 @@ export interface FsBlobStoreOptions {
 
 /**
  * Blobs as files under a directory. Writes go to a temporary file first and
- * are renamed into place, so a blob is there whole or not at all. A process killed mid-upload leaves its
+ * are renamed into place, so a blob is there whole or not at all. Folders it
+ * creates are 0700 and files 0600. A process killed mid-upload leaves its
  * temporary file in `.tmp/`: {@link FsBlobStore.removeAbandonedUploads}
  * removes those (garbage collection calls it).
  */
@@ -53,10 +61,10 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat> {
     const target = this.pathOf(key);
     const temp = join(this.directory, TEMP_DIR, randomUUID());
-    await mkdir(dirname(temp), { recursive: true });
+    await mkdir(dirname(temp), { recursive: true, mode: DIR_MODE });
     try {
-      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx' }));
-      await mkdir(dirname(target), { recursive: true });
+      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx', mode: FILE_MODE }));
+      await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
@@ -163,6 +171,6 @@ export class FsBlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    await mkdir(this.directory, { recursive: true, mode: DIR_MODE });
   }
 }
