@@ -79,19 +79,25 @@ const shellWord = (path: string) => (/^[\w./@%+=:,-]+$/.test(path) ? path : `'${
  * modes are the operator's, who may have set them on purpose: this only
  * tells, it changes nothing.
  */
-export async function exposedDataWarnings(config: Pick<CimmeriaConfig, 'data' | 'database' | 'storage'>): Promise<string[]> {
+export async function exposedDataWarnings(
+  config: Pick<CimmeriaConfig, 'data' | 'database' | 'storage' | 'tokenSecret'>,
+): Promise<string[]> {
   const lines: string[] = [];
   const recursive: string[] = [];
   const files: string[] = [];
   const note = (what: string, path: string, mode: number) =>
     lines.push(`Warning: ${what} ${path} is open to other local accounts (mode ${mode.toString(8).padStart(4, '0')}).`);
 
-  const dataMode = await modeOf(config.data);
+  const database = databaseUrlOf(config);
+  const storage = storageUrlOf(config);
+  const localPaths = [database, storage].filter((url) => /^(sqlite|fs):/.test(url)).map((url) => url.slice(url.indexOf(':') + 1));
+  // A cluster node (PostgreSQL, S3, a configured secret) keeps nothing in the data directory.
+  const usesData = config.tokenSecret === undefined || localPaths.some((path) => isInside(path, config.data));
+  const dataMode = usesData ? await modeOf(config.data) : undefined;
   if (dataMode !== undefined && dataMode & OPEN_TO_OTHERS) {
     note('the data directory', config.data, dataMode);
     recursive.push(config.data);
   }
-  const database = databaseUrlOf(config);
   if (database.startsWith('sqlite:')) {
     const file = database.slice('sqlite:'.length);
     const mode = await modeOf(file);
@@ -104,7 +110,6 @@ export async function exposedDataWarnings(config: Pick<CimmeriaConfig, 'data' | 
       }
     }
   }
-  const storage = storageUrlOf(config);
   if (storage.startsWith('fs:')) {
     const dir = storage.slice('fs:'.length);
     const mode = await modeOf(dir);

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { exposedDataWarnings } from '../src/data-dir.js';
 import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
 
 const RECIPE_FILE = '/v2/conans/hello/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files/conanfile.py';
@@ -82,5 +83,29 @@ describe('cimmeria serve keeps its data private', () => {
     // The operator's modes are theirs to change.
     expect(await modeOf(data)).toBe(0o755);
     expect(await modeOf(join(data, 'metadata.db'))).toBe(0o644);
+  });
+});
+
+describe('exposedDataWarnings', () => {
+  it('item 11 of issue 8: names a database outside the data directory with its own chmod, and not a data directory a cluster node does not use', async () => {
+    const data = join(tmp.dir, 'data');
+    await mkdir(data);
+    await chmod(data, 0o755);
+    const db = join(tmp.dir, 'elsewhere.db');
+    await writeFile(db, '');
+    await chmod(db, 0o644);
+
+    expect(await exposedDataWarnings({ data, database: `sqlite:${db}`, storage: 's3://bucket', tokenSecret: 'a-secret-of-16-characters' })).toEqual([
+      `Warning: the database (it holds password hashes) ${db} is open to other local accounts (mode 0644).`,
+      `To make it private to the account running cimmeria, run: chmod go-rwx ${db}`,
+    ]);
+    expect(
+      await exposedDataWarnings({ data, database: 'postgres://db/cimmeria', storage: 's3://bucket', tokenSecret: 'a-secret-of-16-characters' }),
+    ).toEqual([]);
+    // Without a configured secret, the token secret lives in the data directory.
+    expect(await exposedDataWarnings({ data, database: 'postgres://db/cimmeria', storage: 's3://bucket' })).toEqual([
+      `Warning: the data directory ${data} is open to other local accounts (mode 0755).`,
+      `To make it private to the account running cimmeria, run: chmod -R go-rwx ${data}`,
+    ]);
   });
 });
