@@ -2,6 +2,7 @@ import { createConanHandler } from '@cimmeria/core';
 import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { CimmeriaConfig } from './config/schema.js';
+import { exposedDataWarnings } from './data-dir.js';
 import { CommandError } from './errors.js';
 import { createLogger, withRequestLog, type Logger } from './logging.js';
 
@@ -99,6 +100,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
         'Set CIMMERIA_TOKEN_SECRET (the same on every node) to run several nodes.',
     );
   }
+  for (const line of await exposedDataWarnings(config)) notify(line);
   // Descriptions are redacted: no password or secret key reaches the log.
   logger.info(
     { url: server.url, database: opened.metadata.description, storage: opened.blobs.description },
