@@ -286,8 +286,11 @@ export class ConanService {
    * Checksum deploy: records `path` with the bytes of an already stored blob
    * whose sha1 is `sha1`, without receiving them. Only blobs used by a
    * recipe the caller may read qualify, so knowing a checksum never yields
-   * bytes one could not download. Throws NOT_FOUND (the client then uploads
-   * the bytes) when no such blob exists.
+   * bytes one could not download. Only blobs the blob store really holds
+   * qualify: the database may outlive the bytes (a blob store swapped or
+   * restored under it), and linking bytes that are gone would publish a
+   * file nobody can download. Throws NOT_FOUND (the client then uploads the
+   * bytes) when no such blob exists.
    */
   async deployByChecksum(principal: Principal | undefined, owner: FileOwner, path: string, sha1: string): Promise<void> {
     await this.require(principal, 'write', owner.ref);
@@ -295,9 +298,11 @@ export class ConanService {
       throw new ConanError('NOT_FOUND', 'Checksum deploy is disabled on this server: upload the file');
     }
     for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
-      const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
+      if (!(await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref)))) continue;
+      const stored = await this.blobs.stat(candidate.key);
+      if (stored === undefined || stored.size !== candidate.size) continue;
       // linkFile is false when garbage collection released the blob meanwhile.
-      if (readable && (await this.metadata.linkFile(owner, path, candidate.key))) return;
+      if (await this.metadata.linkFile(owner, path, candidate.key)) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
   }
