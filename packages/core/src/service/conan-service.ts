@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
@@ -46,6 +47,9 @@ export interface UploadInfo {
   /** `Content-Length`, checked against the maximum before reading. */
   contentLength?: number;
 }
+
+/** Recipes a search matches between two yields to the event loop. */
+const SEARCH_YIELD_EVERY = 500;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
@@ -132,16 +136,21 @@ export class ConanService {
   /**
    * Recipes matching an fnmatch pattern that the caller may read. An
    * anonymous caller whose pattern matches a recipe it may not read gets 401,
-   * as from conan_server, so the client offers a login.
+   * as from conan_server, so the client offers a login; the answer never
+   * names that recipe.
    */
   async search(principal: Principal | undefined, pattern: string, ignoreCase: boolean): Promise<string[]> {
     const matches = recipeMatcher(pattern, ignoreCase);
     const namePrefix = literalPrefix(pattern).split('/')[0] ?? '';
     const candidates = await this.metadata.searchRecipes(namePrefix);
     const results: string[] = [];
-    for (const ref of candidates.filter(matches)) {
+    for (let i = 0; i < candidates.length; i++) {
+      // Matching is linear but a store may hold many recipes: let other requests in now and then.
+      if (i > 0 && i % SEARCH_YIELD_EVERY === 0) await yieldToEventLoop();
+      const ref = candidates[i]!;
+      if (!matches(ref)) continue;
       if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
-      else if (!principal) throw new ConanError('UNAUTHORIZED', `Login required to read '${formatRecipe(ref)}'`);
+      else if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required to search these recipes');
     }
     return results;
   }
