@@ -16,7 +16,7 @@ const hash = (algorithm: string, bytes: Uint8Array) => createHash(algorithm).upd
 const encode = (text: string) => new TextEncoder().encode(text);
 
 /** A recipe revision as `conan upload` sends it, manifest last, its md5s right. */
-function recipeFiles(): { revision: string; files: Record<string, Uint8Array> } {
+function recipeFiles(): { revision: string; files: Record<string, Uint8Array<ArrayBuffer>> } {
   const conanfile = encode('from conan import ConanFile\nclass Hello(ConanFile):\n    name = "hello"\n');
   const sources = new Uint8Array(256 * 1024).map((_, i) => (i * 7919) % 251);
   const manifest = encode(`1700000000\nconanfile.py: ${hash('md5', conanfile)}\n`);
@@ -52,7 +52,7 @@ const filesUrl = (ref: string, revision: string) => `${server.url}/v2/conans/${r
  * with `X-Checksum-Deploy: true`, then the bytes if the server answers 404.
  * Returns the status of each deploy attempt.
  */
-async function upload(base: string, files: Record<string, Uint8Array>): Promise<Record<string, number>> {
+async function upload(base: string, files: Record<string, Uint8Array<ArrayBuffer>>): Promise<Record<string, number>> {
   const deploys: Record<string, number> = {};
   for (const [name, bytes] of Object.entries(files)) {
     const headers = { authorization: `Bearer ${token}`, 'x-checksum-sha1': hash('sha1', bytes) };
@@ -66,7 +66,7 @@ async function upload(base: string, files: Record<string, Uint8Array>): Promise<
   return deploys;
 }
 
-async function expectDownloads(base: string, files: Record<string, Uint8Array>): Promise<void> {
+async function expectDownloads(base: string, files: Record<string, Uint8Array<ArrayBuffer>>): Promise<void> {
   for (const [name, bytes] of Object.entries(files)) {
     const response = await fetch(`${base}/${name}`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status, `download of ${name}`).toBe(200);
