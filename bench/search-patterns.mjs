@@ -123,3 +123,19 @@ for (const [pattern, refs, label] of [
     `${(pattern.length > 30 ? `${pattern.slice(0, 26)}...` : pattern).padEnd(32)} ${String(pattern.length).padStart(6)}  ${label.padEnd(8)} ${fmt(ms)}    ${((ms * 1000) / refs.length).toFixed(2).padStart(8)}`,
   );
 }
+
+console.log('\nStars + "#" on one reference (hello/1.0@user/channel): the RegExp baseline grows exponentially, the matcher does not');
+console.log('pattern              regexp ms  matcher ms');
+const one = [{ name: 'hello', version: '1.0', user: 'user', channel: 'channel' }];
+for (let stars = 4; stars <= 12; stars++) {
+  const pattern = `${'*'.repeat(stars)}#`;
+  const time = (make) => {
+    const start = performance.now();
+    make(pattern, true)(one[0]);
+    return performance.now() - start;
+  };
+  const regexp = time(regexpRecipeMatcher);
+  console.log(`${pattern.padEnd(18)} ${fmt(regexp)}    ${fmt(time(recipeMatcher))}`);
+  // Each star multiplies the baseline's time: stop before it takes minutes.
+  if (regexp > 1500) break;
+}
