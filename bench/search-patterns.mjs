@@ -4,17 +4,37 @@
 // on the same recipe references in the same run. Then the worst patterns a
 // caller may send, which the RegExp could not finish. In-process, no server.
 //
-//   node bench/search-patterns.mjs [--refs N] [--rounds N]
+// Last, whole searches through the service on SQLite, watching how long the
+// event loop stays blocked (other requests wait that long).
+//
+//   node bench/search-patterns.mjs [--refs N] [--rounds N] [--stored N]
 //
 // See bench/README.md.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MAX_PATTERN_LENGTH, recipeMatcher } from '@cimmeria/core';
+import {
+  MAX_PATTERN_LENGTH,
+  PasswordAuthenticator,
+  StaticUsers,
+  TokenService,
+  createRegistry,
+  recipeMatcher,
+} from '@cimmeria/core';
+import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
+import { FsBlobStore } from '@cimmeria/storage-fs';
 
 const { values: flags } = parseArgs({
-  options: { refs: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '7' } },
+  options: {
+    refs: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '7' },
+    stored: { type: 'string', default: '5000' },
+  },
 });
 const REFS = Number(flags.refs);
 const ROUNDS = Number(flags.rounds);
+const STORED = Number(flags.stored);
 
 // --- the baseline: the RegExp translation used before ------------------------
 
@@ -138,4 +158,51 @@ for (let stars = 4; stars <= 12; stars++) {
   console.log(`${pattern.padEnd(18)} ${fmt(regexp)}    ${fmt(time(recipeMatcher))}`);
   // Each star multiplies the baseline's time: stop before it takes minutes.
   if (regexp > 1500) break;
+}
+
+console.log(`\nWhole searches on SQLite over ${STORED} of the longest references (anonymous, ignorecase): the longest the event loop stayed blocked`);
+console.log('pattern                          search ms  longest block ms  block / block of q=*');
+const dir = await mkdtemp(join(tmpdir(), 'cimmeria-bench-search-'));
+const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+try {
+  await sqlite.store.migrate();
+  const registry = createRegistry({
+    metadata: sqlite.store,
+    blobs: new FsBlobStore({ directory: join(dir, 'blobs') }),
+    authenticator: new PasswordAuthenticator(new StaticUsers({})),
+    tokens: new TokenService({ secret: 'bench-secret-0123456789' }),
+  });
+  for (const ref of longest.slice(0, STORED)) {
+    const blob = { key: `k-${ref.name}`, size: 1, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) };
+    await sqlite.store.recordFile({ kind: 'recipe', ref: { ...ref, revision: 'a'.repeat(32) } }, 'conanmanifest.txt', blob);
+  }
+  let baseline;
+  for (const pattern of ['*', fill('*?', '#'), fill('*a', '#')]) {
+    const runs = [];
+    for (let round = 0; round < 3; round++) {
+      // A 1 ms interval: the longest gap between its ticks is the longest block.
+      let last = performance.now();
+      let longestBlock = 0;
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longestBlock = Math.max(longestBlock, now - last);
+        last = now;
+      }, 1);
+      const start = performance.now();
+      await registry.service.search(undefined, pattern, true);
+      const ms = performance.now() - start;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      clearInterval(ticker);
+      runs.push({ ms, longestBlock });
+    }
+    runs.sort((a, b) => a.longestBlock - b.longestBlock);
+    const { ms, longestBlock } = runs[1];
+    baseline ??= longestBlock;
+    console.log(
+      `${(pattern.length > 30 ? `${pattern.slice(0, 26)}...` : pattern).padEnd(32)} ${fmt(ms)}    ${fmt(longestBlock)}          ${(longestBlock / baseline).toFixed(2)}`,
+    );
+  }
+} finally {
+  await sqlite.close();
+  await rm(dir, { recursive: true, force: true });
 }

@@ -49,7 +49,7 @@ export interface UploadInfo {
 }
 
 /** Recipes a search matches between two yields to the event loop. */
-const SEARCH_YIELD_EVERY = 500;
+const SEARCH_YIELD_EVERY = 100;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
