@@ -167,5 +167,8 @@ describe('issue 8 item 1: matching time does not explode', () => {
     expect(compiled.matchesAnyPrefix(text, [5, 6, 9, 10, 14, 15, 21])).toBe(true);
     expect(compiled.matchesAnyPrefix(text, [5, 6, 9, 10, 15, 21])).toBe(false);
     expect(compiled.matchesAnyPrefix(text, [])).toBe(false);
+    // Lengths past the text name no prefix, even for a pattern ending with `*`.
+    expect(compileFnmatch('h*').matchesAnyPrefix('hello', [9])).toBe(false);
+    expect(compileFnmatch('h*').matchesAnyPrefix('hello', [9, 1])).toBe(true);
   });
 });

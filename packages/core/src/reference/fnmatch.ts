@@ -42,6 +42,9 @@ type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'literal'; char: strin
 const MATCH_NOTHING: CharClass = { negate: false, ranges: [] };
 const MATCH_ANYTHING: CharClass = { negate: true, ranges: [] };
 
+/** Marks the hyphen between two chunks of a class, the only one that makes a range. */
+const RANGE = Symbol('range');
+
 /**
  * The class of `[body]`, following Python's `fnmatch.translate`: hyphens
  * split the body into chunks; the hyphen between two chunks is a range from
@@ -96,9 +99,6 @@ function parseClass(body: string[]): CharClass {
   }
   return { negate, ranges };
 }
-
-/** Marks the hyphen between two chunks of a class, the only one that makes a range. */
-const RANGE = Symbol('range');
 
 const codePoint = (char: string) => char.codePointAt(0)!;
 
@@ -219,7 +219,10 @@ export function compileFnmatch(pattern: string, options: FnmatchOptions = {}): F
   const states = new Uint32Array(words);
 
   function matchesAnyPrefix(text: string, lengths: readonly number[]): boolean {
-    const ends = isAscending(lengths) ? lengths : [...lengths].sort((a, b) => a - b);
+    // Lengths past the end of the text name no prefix of it.
+    const ends = (isAscending(lengths) ? lengths : [...lengths].sort((a, b) => a - b)).filter(
+      (length) => length >= 0 && length <= text.length,
+    );
     const longest = ends[ends.length - 1];
     if (longest === undefined) return false;
     let end = 0;
@@ -233,7 +236,7 @@ export function compileFnmatch(pattern: string, options: FnmatchOptions = {}): F
       if ((states[acceptWord]! & acceptBit) !== 0) {
         if (endsWithStar || ends[end] === consumed) return true;
       }
-      if (consumed >= longest || consumed >= text.length) return false;
+      if (consumed >= longest) return false;
       // One character: a code unit, or two for a surrogate pair.
       const code = text.charCodeAt(consumed);
       const width = code >= 0xd800 && code <= 0xdbff && consumed + 1 < text.length ? 2 : 1;
