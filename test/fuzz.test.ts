@@ -474,8 +474,9 @@ describe(`issue 8 beyond the list: fuzzing mutated valid requests (seed ${SEED})
   }, 180_000);
 
   // TODO(issue 8 item 1): enable once search patterns are matched in linear time
-  // and a malformed `[...]` no longer answers 500. On today's main the first
-  // request below never answers and `/v1/ping` hangs behind it.
+  // and a malformed `[...]` no longer answers 500 (and raise SAFE_MAX_STARS to,
+  // say, 30). On today's main the first request below never answers and
+  // `/v1/ping` hangs behind it; `[z-a]*` answers 500.
   it.skip('item 1: hostile search patterns (many stars, `#`, reversed ranges) answer in time, without a 5xx', async () => {
     for (const target of [`/v2/conans/search?q=${'*'.repeat(20)}%23`, '/v2/conans/search?q=%5Bz-a%5D*', `/v2/conans/search?q=${'*a'.repeat(40)}`]) {
       await runRequests([{ method: 'GET', target, headers: [], body: EMPTY, framing: 'exact' }]);
