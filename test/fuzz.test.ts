@@ -15,7 +15,7 @@ import { RawRequestTimeout, sendRaw, type RawRequest, type RawResponse } from '.
 
 const SEED = Number(process.env.CIMMERIA_FUZZ_SEED ?? 20250808);
 const PATH = process.env.CIMMERIA_FUZZ_PATH || undefined;
-const RUNS = Number(process.env.CIMMERIA_FUZZ_RUNS ?? 600);
+const RUNS = Number(process.env.CIMMERIA_FUZZ_RUNS ?? 500);
 /** Generous for a loaded 2-core machine: a request that takes longer is a hang. */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Small, so oversized bodies (413) are cheap to send. */
