@@ -90,10 +90,6 @@ export function withLiteral(code: string, literal: string, replacement: string):
 /** How an app holds the code: as an ES module or CommonJS, written in JavaScript or TypeScript. */
 export type Flavor = 'esm' | 'cjs' | 'ts-esm' | 'ts-cjs';
 
-/** The file name an app of that flavor gives the code. */
-export const fileNameOf = (flavor: Flavor, base: string) =>
-  ({ esm: `${base}.mjs`, cjs: `${base}.cjs`, 'ts-esm': `${base}.mts`, 'ts-cjs': `${base}.cts` })[flavor];
-
 /**
  * The code as an app of `flavor` holds it. ES modules take it as written.
  * CommonJS has no top-level `await`: the README says to put the code in an
@@ -197,7 +193,7 @@ export async function uploadAndDownload(url: string): Promise<void> {
   const files = `${url}/v2/conans/readme/1.0/_/_/revisions/4f1e2d/files`;
   const conanfile = 'from conan import ConanFile\n';
   const tarball = new Uint8Array(256 * 1024).map((_, i) => (i * 31 + 7) % 251);
-  const uploads: [string, string | Uint8Array][] = [
+  const uploads: [string, string | Uint8Array<ArrayBuffer>][] = [
     ['conanfile.py', conanfile],
     ['conan_export.tgz', tarball],
     // The client uploads the manifest last; it lists the conanfile's md5.
