@@ -29,10 +29,14 @@ export function packageBuild({ entry = { index: 'src/index.ts' }, esmOnly = {}, 
   const typed = (entries: Record<string, string>) =>
     Object.fromEntries(Object.entries(entries).filter(([name]) => !untyped.includes(name)));
   const common: Options = { clean: false, sourcemap: true, target: 'node22', ...options };
+  // Splitting keeps one copy of shared code (and classes) across CommonJS entries too.
+  if (Object.keys(esmOnly).length === 0) {
+    // One build, one type-check for both formats.
+    return defineConfig({ ...common, entry, format: ['esm', 'cjs'], splitting: true, dts: { entry: typed(entry) } });
+  }
   const esm = { ...entry, ...esmOnly };
   return defineConfig([
     { ...common, entry: esm, format: ['esm'], dts: { entry: typed(esm) } },
-    // Splitting keeps one copy of shared code (and classes) across CommonJS entries too.
     { ...common, entry, format: ['cjs'], splitting: true, dts: { entry: typed(entry) } },
   ]);
 }
