@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RANGE_NOT_SATISFIABLE'
+  | 'TOO_MANY_REQUESTS'
   | 'UNAVAILABLE';
 
 /** A failure with a code the HTTP edge knows how to report. */
