@@ -80,6 +80,12 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       maxUploadBytes: config.maxUploadBytes,
       downloads: config.downloads,
       presignExpiresInSeconds: config.presignExpiresSeconds,
+      maxConcurrentPasswordChecks: config.maxConcurrentPasswordChecks,
+      passwordCheckQueueSize: config.passwordCheckQueueSize,
+      loginFailuresPerUser: config.loginFailuresPerUser,
+      loginFailuresPerAddress: config.loginFailuresPerAddress,
+      loginThrottleWindowSeconds: config.loginThrottleWindowSeconds,
+      credentialCacheSeconds: config.credentialCacheSeconds,
     });
     return {
       registry,

@@ -62,6 +62,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     onError: (error, request) =>
       logger.error({ err: error, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
+    trustProxy: config.trustProxy,
   });
   const logged = withRequestLog(toNodeListener(handler), logger);
   // While draining, every response closes its connection, so that no client
