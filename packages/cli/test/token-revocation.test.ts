@@ -121,3 +121,37 @@ describe('item 3 of issue 8: users removed from the config', () => {
     expect(await upload(server.url, carol)).toBe(401);
   });
 });
+
+describe('item 3 of issue 8: users of a conan_server conf', () => {
+  let tmp: { dir: string; remove: () => Promise<void> };
+  const running: ServeProcess[] = [];
+  beforeAll(async () => {
+    tmp = await tempDir();
+  });
+  afterAll(async () => {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+    await tmp?.remove();
+  });
+
+  async function serveConf(password: string): Promise<ServeProcess> {
+    const conf = join(tmp.dir, 'server.conf');
+    await writeFile(conf, `[server]\njwt_secret: a-shared-secret-of-the-cluster\n\n[users]\nerin: ${password}\n`);
+    // Each node has its own data directory: only server.conf is shared.
+    const data = join(tmp.dir, `data-${running.length}`);
+    const server = await startServe(
+      ['--port', '0', '--host', '127.0.0.1', '--data', data, '--conan-server-conf', conf, '--log-level', 'silent'],
+      { env: { CIMMERIA_CREDENTIAL_CACHE_SECONDS: String(CACHE_SECONDS) } },
+    );
+    running.push(server);
+    return server;
+  }
+
+  it('item 3: their tokens work on every node (each hashes server.conf itself) and stop once the password there changes', async () => {
+    const a = await serveConf('erin-1');
+    const b = await serveConf('erin-1');
+    const token = (await login(a.url, 'erin', 'erin-1')).token;
+    expect([await checkCredentials(a.url, token), await checkCredentials(b.url, token)]).toEqual([200, 200]);
+    const c = await serveConf('erin-2');
+    expect(await checkCredentials(c.url, token)).toBe(401);
+  });
+});

@@ -85,9 +85,17 @@ export class LoginGuard {
   /**
    * The principal for these credentials. Throws `UNAUTHORIZED` when they are
    * wrong, `TOO_MANY_REQUESTS` when the user or address is throttled,
-   * `UNAVAILABLE` when too many checks are waiting.
+   * `UNAVAILABLE` when too many checks are waiting. With `remembered`, a
+   * success of the last `successCacheSeconds` is taken without a check
+   * (HTTP Basic on every request); logins pass `false`, so a password change
+   * applies to them at once.
    */
-  async check(user: string, password: string, clientAddress: string | undefined): Promise<Principal> {
+  async check(
+    user: string,
+    password: string,
+    clientAddress: string | undefined,
+    { remembered = true }: { remembered?: boolean } = {},
+  ): Promise<Principal> {
     // Throttle first: answering from the cache while throttled would let a
     // guesser test passwords against it for free.
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
@@ -95,7 +103,7 @@ export class LoginGuard {
       throw new ConanError('TOO_MANY_REQUESTS', 'Too many failed logins: retry later', { 'retry-after': String(retryAfter) });
     }
     const key = createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(password).digest('base64url');
-    const cached = this.successes.get(key);
+    const cached = remembered ? this.successes.get(key) : undefined;
     if (cached && cached.expires > this.now()) return cached.principal;
 
     const flightKey = `${key}|${clientAddress ?? ''}`;

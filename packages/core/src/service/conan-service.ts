@@ -132,7 +132,7 @@ export class ConanService {
    * password checks are bounded (`UNAVAILABLE` when too many wait).
    */
   async authenticate(user: string, password: string, context: LoginContext = {}): Promise<string> {
-    const principal = await this.logins.check(user, password, context.clientAddress);
+    const principal = await this.logins.check(user, password, context.clientAddress, { remembered: false });
     // Fresh, not cached: a token issued under a version this node saw before
     // a password change would be refused once the cache catches up.
     const credentialVersion = await this.credentialVersions?.fresh(principal.name);
