@@ -23,7 +23,9 @@ describe('item 2 of issue 8: login protection parts', () => {
 
   it('item 2: failure counts stay bounded in memory whatever names and addresses are sprayed', () => {
     const throttle = new LoginThrottle({ failuresPerUser: 5, failuresPerAddress: 5, windowSeconds: 60, maxEntries: 100 });
-    for (let i = 0; i < 50_000; i++) throttle.recordFailure(`user-${i}-${'x'.repeat(i % 500)}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 50_000; i++) {
+      throttle.begin(`user-${i}-${'x'.repeat(i % 500)}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`).attempt?.end('failure');
+    }
     const internals = throttle as unknown as Record<'users' | 'addresses', LruMap<string, unknown>>;
     expect(internals.users.size).toBeLessThanOrEqual(100);
     expect(internals.addresses.size).toBeLessThanOrEqual(100);
@@ -32,14 +34,25 @@ describe('item 2 of issue 8: login protection parts', () => {
   it('item 2: a throttled user or address waits at most one window', () => {
     let now = 1_000_000;
     const throttle = new LoginThrottle({ failuresPerUser: 2, failuresPerAddress: 3, windowSeconds: 10, now: () => now });
-    throttle.recordFailure('alice', '10.0.0.1');
-    throttle.recordFailure('alice', '10.0.0.2');
+    throttle.begin('alice', '10.0.0.1').attempt!.end('failure');
+    throttle.begin('alice', '10.0.0.2').attempt!.end('failure');
     expect(throttle.retryAfterSeconds('alice', '10.0.0.3')).toBe(10);
+    expect(throttle.begin('alice', '10.0.0.3')).toEqual({ retryAfterSeconds: 10 });
     expect(throttle.retryAfterSeconds('bob', '10.0.0.3')).toBeUndefined();
     now += 4_500;
     expect(throttle.retryAfterSeconds('alice', '10.0.0.3')).toBe(6);
     now += 5_500;
     expect(throttle.retryAfterSeconds('alice', '10.0.0.3')).toBeUndefined();
+  });
+
+  it('item 2: checks under way count against the limit, so a burst of guesses starts at most the limit', () => {
+    const throttle = new LoginThrottle({ failuresPerUser: 0, failuresPerAddress: 3, windowSeconds: 60 });
+    const burst = Array.from({ length: 10 }, (_, i) => throttle.begin(`guess-${i}`, '10.0.0.1'));
+    expect(burst.filter((a) => a.attempt).length).toBe(3);
+    expect(burst[3]).toEqual({ retryAfterSeconds: 1 });
+    // Checks that end without a verdict (a backend error) give their place back.
+    burst[0]!.attempt!.end('aborted');
+    expect(throttle.begin('guess-10', '10.0.0.1').attempt).toBeDefined();
   });
 
   it('item 2: the concurrency limit runs at most N, queues at most Q, refuses the rest at once', async () => {

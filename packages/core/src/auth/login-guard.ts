@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ConanError } from '../service/errors.js';
 import type { Authenticator } from './authenticator.js';
 import { ConcurrencyLimit, QueueFullError } from './concurrency-limit.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
 import { LruMap } from './lru-map.js';
 import type { Principal } from './principal.js';
 
@@ -36,6 +36,9 @@ export interface LoginGuardOptions {
   /** Clock in ms (tests). Default `Date.now`. */
   now?: () => number;
 }
+
+const tooManyFailures = (retryAfterSeconds: number) =>
+  new ConanError('TOO_MANY_REQUESTS', 'Too many failed logins: retry later', { 'retry-after': String(retryAfterSeconds) });
 
 interface CachedLogin {
   principal: Principal;
@@ -96,12 +99,10 @@ export class LoginGuard {
     clientAddress: string | undefined,
     { remembered = true }: { remembered?: boolean } = {},
   ): Promise<Principal> {
-    // Throttle first: answering from the cache while throttled would let a
-    // guesser test passwords against it for free.
+    // Throttle first: answering from what was remembered while throttled
+    // would let a guesser test passwords against it for free.
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
-    if (retryAfter !== undefined) {
-      throw new ConanError('TOO_MANY_REQUESTS', 'Too many failed logins: retry later', { 'retry-after': String(retryAfter) });
-    }
+    if (retryAfter !== undefined) throw tooManyFailures(retryAfter);
     const key = createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(password).digest('base64url');
     const cached = remembered ? this.successes.get(key) : undefined;
     if (cached && cached.expires > this.now()) return cached.principal;
@@ -109,7 +110,9 @@ export class LoginGuard {
     const flightKey = `${key}|${clientAddress ?? ''}`;
     let check = this.inFlight.get(flightKey);
     if (!check) {
-      check = this.runCheck(user, password, clientAddress, key).finally(() => this.inFlight.delete(flightKey));
+      const admission = this.throttle.begin(user, clientAddress);
+      if (admission.attempt === undefined) throw tooManyFailures(admission.retryAfterSeconds);
+      check = this.runCheck(user, password, admission.attempt, key).finally(() => this.inFlight.delete(flightKey));
       this.inFlight.set(flightKey, check);
     }
     const principal = await check;
@@ -117,21 +120,19 @@ export class LoginGuard {
     return principal;
   }
 
-  private async runCheck(user: string, password: string, clientAddress: string | undefined, key: string) {
+  private async runCheck(user: string, password: string, attempt: LoginAttempt, key: string) {
     let principal: Principal | undefined;
     try {
       principal = await this.limit.run(() => this.authenticator.authenticate(user, password));
     } catch (error) {
+      attempt.end('aborted');
       if (error instanceof QueueFullError) {
         throw new ConanError('UNAVAILABLE', 'Too many logins in progress: retry shortly', { 'retry-after': '1' });
       }
       throw error;
     }
-    if (!principal) {
-      this.throttle.recordFailure(user, clientAddress);
-      return undefined;
-    }
-    this.throttle.recordSuccess(user, clientAddress);
+    attempt.end(principal ? 'success' : 'failure');
+    if (!principal) return undefined;
     if (this.options.successCacheSeconds > 0) {
       this.successes.set(key, { principal, expires: this.now() + this.options.successCacheSeconds * 1000 });
     }

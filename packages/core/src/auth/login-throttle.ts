@@ -15,10 +15,22 @@ export interface LoginThrottleOptions {
   now?: () => number;
 }
 
-interface Window {
+interface Counter {
+  /** Start of the current window (ms). */
   start: number;
+  /** Failed logins in the current window. */
   failures: number;
+  /** Logins being checked now: they count against the limit until their outcome is known. */
+  pending: number;
 }
+
+/** A login admitted for a password check; call {@link end} once with its outcome. */
+export interface LoginAttempt {
+  end(outcome: 'success' | 'failure' | 'aborted'): void;
+}
+
+/** What {@link LoginThrottle.begin} decided. */
+export type LoginAdmission = { attempt: LoginAttempt; retryAfterSeconds?: undefined } | { attempt?: undefined; retryAfterSeconds: number };
 
 /** How long an address a user logged in from keeps that user's logins open while the user is throttled. */
 const KNOWN_ADDRESS_MS = 24 * 60 * 60 * 1000;
@@ -26,6 +38,8 @@ const KNOWN_ADDRESS_MS = 24 * 60 * 60 * 1000;
 /**
  * Counts failed logins per user name and per client address in fixed
  * windows and says when to refuse a login without checking the password.
+ * Logins still being checked count as failures until they end, so a burst
+ * of concurrent guesses cannot start more checks than the limit allows.
  *
  * State is in memory and per node: behind a load balancer each node counts
  * on its own, so a cluster of N nodes allows up to N times the limits. Memory
@@ -38,8 +52,8 @@ const KNOWN_ADDRESS_MS = 24 * 60 * 60 * 1000;
  * all from where the victim usually works.
  */
 export class LoginThrottle {
-  private readonly users: LruMap<string, Window>;
-  private readonly addresses: LruMap<string, Window>;
+  private readonly users: LruMap<string, Counter>;
+  private readonly addresses: LruMap<string, Counter>;
   private readonly known: LruMap<string, number>;
   private readonly windowMs: number;
   private readonly now: () => number;
@@ -59,32 +73,60 @@ export class LoginThrottle {
    * now, `undefined` when it may be checked.
    */
   retryAfterSeconds(user: string, address: string | undefined): number | undefined {
-    const now = this.now();
-    let until = 0;
-    const userKey = boundedKey(user);
-    const addrKey = address === undefined ? undefined : addressKey(address);
-    if (addrKey !== undefined) until = Math.max(until, this.blockedUntil(this.addresses, addrKey, this.options.failuresPerAddress, now));
-    if (addrKey === undefined || !this.isKnown(userKey, addrKey, now)) {
-      until = Math.max(until, this.blockedUntil(this.users, userKey, this.options.failuresPerUser, now));
-    }
-    return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : undefined;
-  }
-
-  /** Counts a failed login (wrong password or unknown user). */
-  recordFailure(user: string, address: string | undefined): void {
-    const now = this.now();
-    if (this.options.failuresPerUser > 0) this.count(this.users, boundedKey(user), now);
-    if (address !== undefined && this.options.failuresPerAddress > 0) this.count(this.addresses, addressKey(address), now);
+    return this.decide(boundedKey(user), address === undefined ? undefined : addressKey(address), this.now());
   }
 
   /**
-   * Remembers that `user` logged in from `address`. Failure counts are not
-   * reset: a success every few seconds (a CI script) must not give a
-   * concurrent guesser a fresh allowance each time.
+   * Admits a login of `user` from `address` for a password check, or says
+   * how many seconds to wait when it must be refused now.
    */
-  recordSuccess(user: string, address: string | undefined): void {
-    if (address === undefined) return;
-    this.known.set(pairKey(boundedKey(user), addressKey(address)), this.now() + KNOWN_ADDRESS_MS);
+  begin(user: string, address: string | undefined): LoginAdmission {
+    const now = this.now();
+    const userKey = boundedKey(user);
+    const addrKey = address === undefined ? undefined : addressKey(address);
+    const retryAfterSeconds = this.decide(userKey, addrKey, now);
+    if (retryAfterSeconds !== undefined) return { retryAfterSeconds };
+    const { failuresPerUser, failuresPerAddress } = this.options;
+    const counters: Counter[] = [];
+    if (failuresPerUser > 0) counters.push(this.counter(this.users, userKey, now));
+    if (addrKey !== undefined && failuresPerAddress > 0) counters.push(this.counter(this.addresses, addrKey, now));
+    for (const counter of counters) counter.pending++;
+    let ended = false;
+    const attempt: LoginAttempt = {
+      end: (outcome) => {
+        if (ended) return;
+        ended = true;
+        const at = this.now();
+        for (const counter of counters) {
+          counter.pending--;
+          if (outcome !== 'failure') continue;
+          if (at - counter.start >= this.windowMs) {
+            counter.start = at;
+            counter.failures = 0;
+          }
+          counter.failures++;
+        }
+        // Failure counts are not reset on success: a success every few seconds
+        // (a CI script) must not give a concurrent guesser a fresh allowance.
+        if (outcome === 'success' && addrKey !== undefined) {
+          this.known.set(pairKey(userKey, addrKey), at + KNOWN_ADDRESS_MS);
+        }
+      },
+    };
+    return { attempt };
+  }
+
+  private decide(userKey: string, addrKey: string | undefined, now: number): number | undefined {
+    const { failuresPerUser, failuresPerAddress } = this.options;
+    let until = 0;
+    if (addrKey !== undefined && failuresPerAddress > 0) {
+      until = Math.max(until, this.blockedUntil(this.addresses.get(addrKey), failuresPerAddress, now));
+    }
+    // Where the user logged in before, others' failures do not lock it out.
+    if (failuresPerUser > 0 && !(addrKey !== undefined && this.isKnown(userKey, addrKey, now))) {
+      until = Math.max(until, this.blockedUntil(this.users.get(userKey), failuresPerUser, now));
+    }
+    return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : undefined;
   }
 
   private isKnown(userKey: string, addrKey: string, now: number): boolean {
@@ -92,17 +134,27 @@ export class LoginThrottle {
     return expires !== undefined && expires > now;
   }
 
-  private blockedUntil(map: LruMap<string, Window>, key: string, limit: number, now: number): number {
-    if (limit <= 0) return 0;
-    const window = map.get(key);
-    if (!window || now - window.start >= this.windowMs || window.failures < limit) return 0;
-    return window.start + this.windowMs;
+  /** Until when a key is refused (ms), or 0. */
+  private blockedUntil(counter: Counter | undefined, limit: number, now: number): number {
+    if (!counter) return 0;
+    const failures = now - counter.start >= this.windowMs ? 0 : counter.failures;
+    if (failures >= limit) return counter.start + this.windowMs;
+    // Checks under way may still turn into failures: ask to retry shortly.
+    if (failures + counter.pending >= limit) return now + 1000;
+    return 0;
   }
 
-  private count(map: LruMap<string, Window>, key: string, now: number): void {
-    const window = map.get(key);
-    if (!window || now - window.start >= this.windowMs) map.set(key, { start: now, failures: 1 });
-    else window.failures++;
+  /** The key's counter, in its current window. */
+  private counter(map: LruMap<string, Counter>, key: string, now: number): Counter {
+    let counter = map.get(key);
+    if (!counter) {
+      counter = { start: now, failures: 0, pending: 0 };
+      map.set(key, counter);
+    } else if (now - counter.start >= this.windowMs) {
+      counter.start = now;
+      counter.failures = 0;
+    }
+    return counter;
   }
 }
 
