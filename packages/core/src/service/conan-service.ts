@@ -5,11 +5,17 @@ import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/tokens.js';
 import {
   MANIFEST_FILE,
+  ManifestMismatchError,
+  RevisionOverwriteError,
+  type BinaryEntry,
   type FileOwner,
+  type LinkFileOptions,
   type MetadataStore,
+  type RecordOutcome,
   type RevisionEntry,
   type StoredFile,
 } from '../metadata/metadata-store.js';
+import { keepsMd5, keepsText } from '../metadata/revision-content.js';
 import { literalPrefix } from '../reference/fnmatch.js';
 import { recipeMatcher } from '../reference/recipe-search.js';
 import {
@@ -27,7 +33,7 @@ import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from
 import { hashingStream } from '../storage/hashing.js';
 import { newBlobKey } from '../storage/blob-keys.js';
 import { ConanError } from './errors.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
 
 /** Binaries of a recipe revision as `conan list` wants them: package id -> its conaninfo.txt. */
 export type BinariesInfo = Record<string, { content: string }>;
@@ -106,6 +112,8 @@ export class ConanService {
   private readonly credentialVersions: CredentialVersions | undefined;
   private readonly authorizer: Authorizer;
   private readonly maxUploadBytes: number;
+  private readonly maxTextFileBytes: number;
+  private readonly reuploadMakesLatest: boolean;
   private readonly redirectDownloads: boolean;
   private readonly presignExpiresInSeconds: number;
   /** What ping advertises. */
@@ -119,6 +127,8 @@ export class ConanService {
     this.credentialVersions = credentialVersions(options);
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+    this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
+    this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
     this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
     this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
     this.capabilities = CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false);
@@ -234,30 +244,39 @@ export class ConanService {
     return (await this.packageRevisions(principal, ref))[0]!;
   }
 
-  /** Binaries of a recipe revision, or of its latest revision when `revision` is absent. */
+  /**
+   * Binaries of a recipe revision, or of its latest revision when `revision`
+   * is absent: one metadata query, whose conaninfo.txt texts were kept at
+   * upload, so a listing reads no blob.
+   */
   async binaries(principal: Principal | undefined, ref: RecipeRef | RecipeRevisionRef): Promise<BinariesInfo> {
     await this.require(principal, 'read', ref);
     const revisionRef: RecipeRevisionRef =
       'revision' in ref ? ref : { ...ref, revision: (await this.latestRecipeRevision(principal, ref)).revision };
-    await this.visibleRecipeRevision(revisionRef);
-    const packages = await this.metadata.latestPackages(revisionRef);
+    const binaries = await this.metadata.latestBinaries(revisionRef);
+    if (!binaries) throw recipeNotFound(revisionRef);
     const entries = await Promise.all(
-      packages.map(async (pkg) => {
-        const owner: FileOwner = {
-          kind: 'package',
-          ref: { ...revisionRef, packageId: pkg.packageId, packageRevision: pkg.revision },
-        };
-        const info = await this.metadata.file(owner, 'conaninfo.txt');
-        const content = info ? await this.readText(info.blobKey) : '';
-        return [pkg.packageId, { content }] as const;
-      }),
+      binaries.map(async (binary) => [binary.packageId, { content: await this.conaninfoText(binary) }] as const),
     );
     return Object.fromEntries(entries);
   }
 
-  private async readText(key: string): Promise<string> {
-    const { body } = await this.blobs.get(key);
-    return new Response(body).text();
+  /**
+   * A binary's conaninfo.txt text. Files stored before the text was kept
+   * are read from their blob, but only within `maxTextFileBytes`: a larger
+   * one (let in by an older server) lists as empty rather than be read.
+   */
+  private async conaninfoText(binary: BinaryEntry): Promise<string> {
+    const info = binary.conaninfo;
+    if (!info) return '';
+    if (info.content !== undefined) return info.content;
+    if (info.size > this.maxTextFileBytes) return '';
+    const { body } = await this.blobs.get(info.blobKey);
+    const reading = hashingStream(body as unknown as AsyncIterable<Uint8Array>, this.maxTextFileBytes, { text: true });
+    for await (const _ of reading.stream) {
+      // Only the text is wanted.
+    }
+    return reading.digest().text ?? '';
   }
 
   /** Paths of the files of a visible revision. */
@@ -310,7 +329,10 @@ export class ConanService {
   /**
    * Streams an upload to blob storage while hashing it, checks the declared
    * sha1, and records it in one transaction. On any failure no trace is left
-   * but an unreferenced blob at worst (removed by GC).
+   * but an unreferenced blob at worst (removed by GC). `conaninfo.txt` and
+   * `conanmanifest.txt`, which the server reads, are bounded by
+   * `maxTextFileBytes` and their text kept; the same bytes as already
+   * recorded are a no-op (the copy just stored is deleted).
    */
   async upload(
     principal: Principal | undefined,
@@ -320,11 +342,19 @@ export class ConanService {
     info: UploadInfo,
   ): Promise<void> {
     await this.require(principal, 'write', owner.ref);
-    if (info.contentLength !== undefined && info.contentLength > this.maxUploadBytes) {
-      throw new ConanError('PAYLOAD_TOO_LARGE', `Upload of ${info.contentLength} bytes exceeds the maximum of ${this.maxUploadBytes} bytes`);
+    const text = keepsText(path);
+    const limit = text ? Math.min(this.maxTextFileBytes, this.maxUploadBytes) : this.maxUploadBytes;
+    if (info.contentLength !== undefined && info.contentLength > limit) {
+      throw new ConanError(
+        'PAYLOAD_TOO_LARGE',
+        text
+          ? `'${path}' of ${info.contentLength} bytes exceeds the maximum of ${limit} bytes for files the server reads`
+          : `Upload of ${info.contentLength} bytes exceeds the maximum of ${limit} bytes`,
+      );
     }
     const key = newBlobKey();
-    const hashing = hashingStream(body, this.maxUploadBytes);
+    const hashing = hashingStream(body, limit, { md5: keepsMd5(path), text });
+    let outcome: RecordOutcome;
     try {
       await this.blobs.put(key, hashing.stream);
       const digest = hashing.digest();
@@ -334,9 +364,51 @@ export class ConanService {
           `Checksum mismatch for '${path}': X-Checksum-Sha1 says ${info.sha1}, received bytes have ${digest.sha1}`,
         );
       }
-      await this.metadata.recordFile(owner, path, { key, ...digest });
+      outcome = await this.recordContent(principal, owner, path, (options) =>
+        this.metadata.recordFile(owner, path, { key, ...digest }, options),
+      );
     } catch (error) {
       await this.blobs.delete(key).catch(() => undefined);
+      throw error;
+    }
+    if (outcome === 'unchanged') await this.blobs.delete(key).catch(() => undefined);
+  }
+
+  /**
+   * Records a file under the rules that make a revision id mean one content
+   * (rule 6 of DESIGN.md). Replacing a file of a published revision with
+   * other bytes is an overwrite: when the store refuses one, the caller's
+   * delete permission decides whether to record it anyway (asked only then,
+   * so ordinary uploads cost no extra authorization).
+   */
+  private async recordContent<T>(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    record: (options: LinkFileOptions) => Promise<T>,
+  ): Promise<T> {
+    const options: LinkFileOptions = { reuploadMakesLatest: this.reuploadMakesLatest };
+    try {
+      try {
+        return await record(options);
+      } catch (error) {
+        if (!(error instanceof RevisionOverwriteError)) throw error;
+        if (!(await this.allowed(principal, 'delete', owner.ref))) {
+          const overwrite = `overwrite '${path}' of the published '${describeOwner(owner)}' with other bytes`;
+          throw principal
+            ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${overwrite} (that needs the delete permission)`)
+            : new ConanError('UNAUTHORIZED', `Login required to overwrite '${path}'`);
+        }
+        return await record({ ...options, allowOverwrite: true });
+      }
+    } catch (error) {
+      if (error instanceof ManifestMismatchError) {
+        // The md5s describe stored files: only for a caller who may read them.
+        const detail = (await this.allowed(principal, 'read', owner.ref))
+          ? `${MANIFEST_FILE} lists md5 ${error.listedMd5} for ${error.path}, but ${error.path} has md5 ${error.actualMd5}`
+          : `${MANIFEST_FILE} and ${error.path} do not match`;
+        throw new ConanError('BAD_REQUEST', `Content mismatch in '${describeOwner(owner)}': ${detail}`);
+      }
       throw error;
     }
   }
@@ -355,8 +427,10 @@ export class ConanService {
     }
     for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
       const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
-      // linkFile is false when garbage collection released the blob meanwhile.
-      if (readable && (await this.metadata.linkFile(owner, path, candidate.key))) return;
+      // linkFile is false when garbage collection released the blob meanwhile,
+      // or when its md5/text, which this path needs, were not kept.
+      const link = (options: LinkFileOptions) => this.metadata.linkFile(owner, path, candidate.key, options);
+      if (readable && (await this.recordContent(principal, owner, path, link))) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
   }
