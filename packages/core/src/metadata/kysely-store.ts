@@ -343,12 +343,13 @@ export class KyselyMetadataStore implements MetadataStore {
       .selectFrom(files as 'recipe_files')
       .where(ownerColumn as 'recipe_revision_id', '=', ownerId)
       .where('path', '=', path)
-      .select('sha1')
+      .select(['sha1', 'blob_key'])
       .executeTakeFirst();
     const sameBytes = existing !== undefined && existing.sha1 === blob.sha1;
     if (published && existing && !sameBytes && !isMetadataPath(path) && !options.allowOverwrite) {
       throw new RevisionOverwriteError(path);
     }
+    const unchanged = sameBytes && !options.replaceSameBytes;
     const unchangedPublished = published && sameBytes;
     if (!unchangedPublished) {
       // The manifest is checked whenever it is stored (publishing needs it);
@@ -375,7 +376,7 @@ export class KyselyMetadataStore implements MetadataStore {
         .where('id', '=', ownerId)
         .execute();
     }
-    if (!sameBytes) {
+    if (!unchanged) {
       if (insertBlob) {
         await trx
           .insertInto('blobs')
@@ -412,7 +413,7 @@ export class KyselyMetadataStore implements MetadataStore {
         await this.publishPackageRevision(trx, ownerId, recipeRevisionId, owner.ref.packageId, now, options.publishedAtMicros);
       }
     }
-    return sameBytes ? 'unchanged' : 'recorded';
+    return unchanged ? { status: 'unchanged', blobKey: existing!.blob_key } : { status: 'recorded' };
   }
 
   private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {

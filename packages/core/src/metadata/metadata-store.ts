@@ -81,14 +81,21 @@ export interface RecordFileOptions extends LinkFileOptions {
    * on another server (imports). Ordinary uploads leave it out.
    */
   publishedAtMicros?: number;
+  /**
+   * Point the file at the new blob even when the revision has the same bytes
+   * there already: the caller found the recorded blob missing from the blob
+   * store (restored or swapped), and this upload brings the bytes back.
+   */
+  replaceSameBytes?: boolean;
 }
 
 /**
  * What recording a file did: `recorded` its blob, or left the file
  * `unchanged` because the revision already has the same bytes (same sha1)
- * at that path; the caller then deletes the blob it just stored.
+ * at that path, in the blob `blobKey`; the caller then deletes the blob it
+ * just stored (after checking `blobKey` is really there).
  */
-export type RecordOutcome = 'recorded' | 'unchanged';
+export type RecordOutcome = { status: 'recorded' } | { status: 'unchanged'; blobKey: string };
 
 /** Options of {@link MetadataStore.releaseBlobs}. */
 export interface ReleaseBlobsOptions {

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import { CredentialVersions } from '../auth/credential-versions.js';
 import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
@@ -11,6 +12,7 @@ import {
   type FileOwner,
   type LinkFileOptions,
   type MetadataStore,
+  type RecordFileOptions,
   type RecordOutcome,
   type RevisionEntry,
   type StoredFile,
@@ -59,6 +61,9 @@ export interface LoginContext {
   /** The client's address (IP), when the host knows it. */
   clientAddress?: string;
 }
+
+/** Recipes a search matches between two yields to the event loop. */
+const SEARCH_YIELD_EVERY = 100;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
@@ -201,16 +206,21 @@ export class ConanService {
   /**
    * Recipes matching an fnmatch pattern that the caller may read. An
    * anonymous caller whose pattern matches a recipe it may not read gets 401,
-   * as from conan_server, so the client offers a login.
+   * as from conan_server, so the client offers a login; the answer never
+   * names that recipe.
    */
   async search(principal: Principal | undefined, pattern: string, ignoreCase: boolean): Promise<string[]> {
     const matches = recipeMatcher(pattern, ignoreCase);
     const namePrefix = literalPrefix(pattern).split('/')[0] ?? '';
     const candidates = await this.metadata.searchRecipes(namePrefix);
     const results: string[] = [];
-    for (const ref of candidates.filter(matches)) {
+    for (let i = 0; i < candidates.length; i++) {
+      // Matching is linear but a store may hold many recipes: let other requests in now and then.
+      if (i > 0 && i % SEARCH_YIELD_EVERY === 0) await yieldToEventLoop();
+      const ref = candidates[i]!;
+      if (!matches(ref)) continue;
       if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
-      else if (!principal) throw new ConanError('UNAUTHORIZED', `Login required to read '${formatRecipe(ref)}'`);
+      else if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required to search these recipes');
     }
     return results;
   }
@@ -364,14 +374,21 @@ export class ConanService {
           `Checksum mismatch for '${path}': X-Checksum-Sha1 says ${info.sha1}, received bytes have ${digest.sha1}`,
         );
       }
-      outcome = await this.recordContent(principal, owner, path, (options) =>
-        this.metadata.recordFile(owner, path, { key, ...digest }, options),
-      );
+      const record = (extra: RecordFileOptions) =>
+        this.recordContent(principal, owner, path, (options) =>
+          this.metadata.recordFile(owner, path, { key, ...digest }, { ...options, ...extra }),
+        );
+      outcome = await record({});
+      // The same bytes again: a no-op, unless the recorded copy has gone
+      // missing from the blob store, when this upload brings them back.
+      if (outcome.status === 'unchanged' && (await this.blobs.stat(outcome.blobKey)) === undefined) {
+        outcome = await record({ replaceSameBytes: true });
+      }
     } catch (error) {
       await this.blobs.delete(key).catch(() => undefined);
       throw error;
     }
-    if (outcome === 'unchanged') await this.blobs.delete(key).catch(() => undefined);
+    if (outcome.status === 'unchanged') await this.blobs.delete(key).catch(() => undefined);
   }
 
   /**
@@ -417,8 +434,11 @@ export class ConanService {
    * Checksum deploy: records `path` with the bytes of an already stored blob
    * whose sha1 is `sha1`, without receiving them. Only blobs used by a
    * recipe the caller may read qualify, so knowing a checksum never yields
-   * bytes one could not download. Throws NOT_FOUND (the client then uploads
-   * the bytes) when no such blob exists.
+   * bytes one could not download. Only blobs the blob store really holds
+   * qualify: the database may outlive the bytes (a blob store swapped or
+   * restored under it), and linking bytes that are gone would publish a
+   * file nobody can download. Throws NOT_FOUND (the client then uploads the
+   * bytes) when no such blob exists.
    */
   async deployByChecksum(principal: Principal | undefined, owner: FileOwner, path: string, sha1: string): Promise<void> {
     await this.require(principal, 'write', owner.ref);
@@ -426,11 +446,14 @@ export class ConanService {
       throw new ConanError('NOT_FOUND', 'Checksum deploy is disabled on this server: upload the file');
     }
     for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
-      const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
+      if (!(await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref)))) continue;
+      // The record may outlive its bytes (a blob store swapped or restored): only link what is there.
+      const stored = await this.blobs.stat(candidate.key);
+      if (stored === undefined || stored.size !== candidate.size) continue;
       // linkFile is false when garbage collection released the blob meanwhile,
       // or when its md5/text, which this path needs, were not kept.
       const link = (options: LinkFileOptions) => this.metadata.linkFile(owner, path, candidate.key, options);
-      if (readable && (await this.recordContent(principal, owner, path, link))) return;
+      if (await this.recordContent(principal, owner, path, link)) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
   }

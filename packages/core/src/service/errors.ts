@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RANGE_NOT_SATISFIABLE'
   | 'TOO_MANY_REQUESTS'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** The connection closed before the request body was whole: a normal event, logged, never reported as a fault. */
+  | 'CLIENT_CLOSED';
 
 /** A failure with a code the HTTP edge knows how to report. */
 export class ConanError extends Error {
