@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConanError } from '../service/errors.js';
 import type { Authenticator } from './authenticator.js';
 import { ConcurrencyLimit, QueueFullError } from './concurrency-limit.js';
@@ -31,6 +32,13 @@ export interface LoginGuardOptions {
   windowSeconds: number;
   /** How long a successful user + password is remembered, in seconds (`0`: never). */
   successCacheSeconds: number;
+  /**
+   * Pause before answering a throttled login, in ms. Default 1000: the
+   * caller was told to wait anyway, and a client flooding the node then
+   * gets one answer a second per connection instead of as many as the node
+   * can give, which would slow every other request.
+   */
+  throttledAnswerDelayMs?: number;
   /** Most entries of each in-memory map. Default 10,000. */
   maxEntries?: number;
   /** Clock in ms (tests). Default `Date.now`. */
@@ -47,8 +55,8 @@ interface CachedLogin {
 
 /**
  * Checks passwords without letting callers make the node slow for others:
- * refuses (429 with `Retry-After`, without hashing) users and addresses
- * with too many recent failures, runs at most a few checks at once (scrypt
+ * refuses (429 with `Retry-After`, after a pause, without hashing) users
+ * and addresses with too many recent failures, runs at most a few checks at once (scrypt
  * runs on libuv's thread pool, shared with file I/O) with a bounded queue
  * (503 past it), shares one check among identical concurrent logins, and
  * remembers successful logins for a few seconds so scripts sending HTTP
@@ -102,7 +110,7 @@ export class LoginGuard {
     // Throttle first: answering from what was remembered while throttled
     // would let a guesser test passwords against it for free.
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
-    if (retryAfter !== undefined) throw tooManyFailures(retryAfter);
+    if (retryAfter !== undefined) return this.refuse(retryAfter);
     const key = createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(password).digest('base64url');
     const cached = remembered ? this.successes.get(key) : undefined;
     if (cached && cached.expires > this.now()) return cached.principal;
@@ -111,13 +119,18 @@ export class LoginGuard {
     let check = this.inFlight.get(flightKey);
     if (!check) {
       const admission = this.throttle.begin(user, clientAddress);
-      if (admission.attempt === undefined) throw tooManyFailures(admission.retryAfterSeconds);
+      if (admission.attempt === undefined) return this.refuse(admission.retryAfterSeconds);
       check = this.runCheck(user, password, admission.attempt, key).finally(() => this.inFlight.delete(flightKey));
       this.inFlight.set(flightKey, check);
     }
     const principal = await check;
     if (!principal) throw new ConanError('UNAUTHORIZED', 'Wrong user or password');
     return principal;
+  }
+
+  private async refuse(retryAfterSeconds: number): Promise<never> {
+    await sleep(this.options.throttledAnswerDelayMs ?? 1000);
+    throw tooManyFailures(retryAfterSeconds);
   }
 
   private async runCheck(user: string, password: string, attempt: LoginAttempt, key: string) {

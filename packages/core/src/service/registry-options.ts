@@ -60,8 +60,9 @@ export interface RegistryOptions {
   passwordCheckQueueSize?: number;
   /**
    * Failed logins of one user name within a window, after which that user's
-   * logins are answered 429 with `Retry-After` without checking the
-   * password, until the window ends. Logins from an address the user
+   * logins are answered 429 with `Retry-After` (after a 1 s pause, which
+   * slows a flooding client down) without checking the password, until the
+   * window ends. Logins from an address the user
    * logged in from in the last 24 hours are still checked, so others'
    * failures cannot lock a user out. Counted in memory on each node. Default
    * 10; `0` turns it off.
