@@ -68,7 +68,7 @@ export class LoginGuard {
   private readonly limit: ConcurrencyLimit;
   private readonly successes: LruMap<string, CachedLogin>;
   private readonly inFlight = new Map<string, Promise<Principal | undefined>>();
-  /** Keys the caches by an HMAC, so memory never holds anything a password could be guessed from offline. */
+  /** Keys of remembered logins are HMACs under a key of this process: no plain hash of a password is kept. */
   private readonly cacheKey = randomBytes(32);
   private readonly now: () => number;
 
@@ -86,11 +86,6 @@ export class LoginGuard {
     });
     this.limit = new ConcurrencyLimit(options.maxConcurrentChecks, options.queueSize);
     this.successes = new LruMap(options.maxEntries ?? 10_000);
-  }
-
-  /** Password checks running now. */
-  get activeChecks(): number {
-    return this.limit.active;
   }
 
   /**
