@@ -18,10 +18,13 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_DATABASE: 'database',
   CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',
   CIMMERIA_DATABASE_TIMEOUT_MS: 'databaseTimeoutMs',
+  CIMMERIA_DATABASE_QUERY_TIMEOUT_MS: 'databaseQueryTimeoutMs',
   CIMMERIA_DATABASE_SCHEMA: 'databaseSchema',
   CIMMERIA_STORAGE: 'storage',
   CIMMERIA_STORAGE_PART_SIZE: 'storagePartSizeBytes',
   CIMMERIA_STORAGE_QUEUE_SIZE: 'storageQueueSize',
+  CIMMERIA_STORAGE_TIMEOUT_MS: 'storageTimeoutMs',
+  CIMMERIA_STORAGE_IDLE_TIMEOUT_MS: 'storageIdleTimeoutMs',
   CIMMERIA_DOWNLOADS: 'downloads',
   CIMMERIA_PRESIGN_EXPIRES_SECONDS: 'presignExpiresSeconds',
   CIMMERIA_PREVIOUS_TOKEN_SECRETS: 'previousTokenSecrets',
@@ -29,6 +32,10 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_READY_PATH: 'readyPath',
   CIMMERIA_DRAIN_DELAY_MS: 'drainDelayMs',
   CIMMERIA_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  CIMMERIA_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
+  CIMMERIA_CONNECTION_IDLE_TIMEOUT_MS: 'connectionIdleTimeoutMs',
+  CIMMERIA_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
+  CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
 };
 
 /** Names the config file when `--config` is not given. */
