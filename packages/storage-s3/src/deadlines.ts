@@ -1,6 +1,9 @@
 import { Readable } from 'node:stream';
 import { BlobStoreUnavailableError } from '@cimmeria/core';
 
+/** Restarts the deadline of a call: `ms` more from now (default: the call's own). */
+export type Touch = (ms?: number) => void;
+
 /**
  * Runs `call` with an AbortSignal that fires once `ms` pass without
  * progress (or when `outer` fires). `call` reports progress through
@@ -14,22 +17,34 @@ export async function withDeadline<T>(
   ms: number,
   what: string,
   outer: AbortSignal | undefined,
-  call: (signal: AbortSignal, touch: () => void) => Promise<T>,
+  call: (signal: AbortSignal, touch: Touch) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  let waited = ms;
+  const expire = () => {
     timedOut = true;
     controller.abort();
-  }, ms);
+  };
+  let timer = setTimeout(expire, ms);
+  const touch: Touch = (next = ms) => {
+    if (timedOut) return;
+    if (next === waited) {
+      timer.refresh();
+      return;
+    }
+    clearTimeout(timer);
+    waited = next;
+    timer = setTimeout(expire, next);
+  };
   const forward = () => controller.abort(outer?.reason);
   if (outer?.aborted) forward();
   else outer?.addEventListener('abort', forward, { once: true });
   try {
-    return await call(controller.signal, () => timer.refresh());
+    return await call(controller.signal, touch);
   } catch (error) {
     if (timedOut) {
-      throw new BlobStoreUnavailableError(`S3 blob store unavailable (${what}: no progress for ${ms} ms)`, { cause: error });
+      throw new BlobStoreUnavailableError(`S3 blob store unavailable (${what}: no progress for ${waited} ms)`, { cause: error });
     }
     throw error;
   } finally {
@@ -48,18 +63,22 @@ interface CommandWithStack {
 /**
  * Makes `command`, whose request body is bytes in memory (a part upload),
  * hand its body to the socket in 64 KiB slices and call `touch` as each is
- * taken. Added at the innermost step, after signing and checksums (which
- * saw the bytes whole), and anew for each retry, so a retry resends the
- * whole body. A socket that stops taking bytes (a full window on a silent
- * network) then stops the touches, and {@link withDeadline} cuts it off.
+ * taken. A socket that stops taking bytes (a full window on a silent
+ * network) stops the touches, and {@link withDeadline} cuts it off. A body
+ * of one slice at most is a plain request once taken: `touch(answerMs)`.
+ * (After the last slice of a larger body, megabytes may still sit in socket
+ * buffers on their way: its answer keeps the call's own deadline.) Added at
+ * the innermost step, after signing and checksums (which saw the bytes
+ * whole), and anew for each retry, so a retry resends the whole body.
  */
-export function reportBodyProgress(command: object, touch: () => void): void {
+export function reportBodyProgress(command: object, touch: Touch, answerMs: number): void {
   const middleware =
     (next: (args: { request: { body?: unknown } }) => Promise<unknown>) =>
     (args: { request: { body?: unknown } }) => {
       const body = args.request.body;
       if (!(body instanceof Uint8Array)) return next(args);
-      return next({ ...args, request: { ...args.request, body: slicedBody(body, touch) } });
+      const answered = body.byteLength <= SLICE_BYTES ? answerMs : undefined;
+      return next({ ...args, request: { ...args.request, body: slicedBody(body, touch, answered) } });
     };
   (command as CommandWithStack).middlewareStack.add(
     middleware as never,
@@ -67,16 +86,17 @@ export function reportBodyProgress(command: object, touch: () => void): void {
   );
 }
 
-function slicedBody(bytes: Uint8Array, touch: () => void): Readable {
+function slicedBody(bytes: Uint8Array, touch: Touch, answerMs: number | undefined): Readable {
   let offset = 0;
   return new Readable({
     highWaterMark: SLICE_BYTES,
     read() {
-      touch();
       if (offset >= bytes.byteLength) {
+        touch(answerMs);
         this.push(null);
         return;
       }
+      touch();
       const end = Math.min(offset + SLICE_BYTES, bytes.byteLength);
       this.push(bytes.subarray(offset, end));
       offset = end;

@@ -70,8 +70,9 @@ export interface S3BlobStoreOptions {
   requestTimeoutMs?: number;
   /**
    * Longest time without progress while bytes move, in ms: a part upload
-   * whose body the socket stops taking (or that gets no answer this long
-   * after its last byte), a download body whose next bytes do not come while
+   * whose body the socket stops taking, or that gets no answer this long
+   * after its last byte (`requestTimeoutMs` for a body of at most 64 KiB),
+   * a download body whose next bytes do not come while
    * its reader waits for them (a slow reader is never cut off), and the
    * whole of CompleteMultipartUpload (which S3 may answer slowly for big
    * objects). Default 30000. Either way the call fails with
@@ -137,14 +138,15 @@ export class S3BlobStore implements BlobStore {
   /**
    * Sends `command` with the deadline of its kind: part uploads are cut off
    * after `idleTimeoutMs` without the socket taking any of the body's bytes
-   * (or without an answer after the last), CompleteMultipartUpload after
-   * `idleTimeoutMs`, everything else after `requestTimeoutMs`.
+   * or, once all are taken, without an answer (`requestTimeoutMs` for a
+   * body of at most 64 KiB); CompleteMultipartUpload after `idleTimeoutMs`;
+   * everything else after `requestTimeoutMs`.
    */
   private send<T>(command: object, what: string, options: { abortSignal?: AbortSignal } = {}): Promise<T> {
     const streamsBody = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
     const ms = streamsBody || command instanceof CompleteMultipartUploadCommand ? this.idleTimeoutMs : this.requestTimeoutMs;
     return withDeadline(ms, `S3 ${what}`, options.abortSignal, (abortSignal, touch) => {
-      if (streamsBody) reportBodyProgress(command, touch);
+      if (streamsBody) reportBodyProgress(command, touch, this.requestTimeoutMs);
       // One method for every command kind: the SDK's overloads cannot be named generically.
       return this.client.send(command as never, { abortSignal }) as Promise<T>;
     });
@@ -214,7 +216,13 @@ export class S3BlobStore implements BlobStore {
     try {
       await upload.done();
     } catch (error) {
-      if (upload.uploadId) await this.abortMultipart(Key, upload.uploadId);
+      if (upload.uploadId) {
+        const aborting = this.abortMultipart(Key, upload.uploadId);
+        // S3 just went silent: its abort would most likely time out too (it runs on, bounded, in
+        // the background; the bucket's lifecycle rule is the backstop). Do not make the caller
+        // wait for it on top of the deadline it already waited for.
+        if (!(error instanceof BlobStoreUnavailableError) || source) await aborting;
+      }
       // The body's own error (client gone, checksum mismatch...) is what the caller must see.
       if (source) throw source.error;
       throw translateError(error, undefined, 'upload');
