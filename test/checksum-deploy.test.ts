@@ -29,7 +29,8 @@ function packageSet() {
     recipe: {
       'conanfile.py': new TextEncoder().encode('from conan import ConanFile\nclass P(ConanFile): pass\n'),
       'conan_export.tgz': deterministicBytes(1024 * 1024, 1),
-      'conanmanifest.txt': new TextEncoder().encode('1700000000\nconanfile.py: 0123\n'),
+      // Lists the md5 of the conanfile.py above: a manifest contradicting it is refused.
+      'conanmanifest.txt': new TextEncoder().encode('1700000000\nconanfile.py: 89d68715c07721700694510c5693cd16\n'),
     },
     package: {
       'conaninfo.txt': new TextEncoder().encode('[settings]\nos=Linux\n'),

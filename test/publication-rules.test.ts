@@ -138,21 +138,79 @@ describe('publication', () => {
     expect(await json(`${rrev}/search`)).toEqual({ f00d: { content: '[settings]\nos=Linux\n' } });
   });
 
-  it('makes a re-uploaded revision the latest again, with a newer time', async () => {
-    for (const revision of ['ddd1', 'ddd2']) {
-      await put(`${recipe('again')}/revisions/${revision}/files/conanmanifest.txt`, revision);
+  const names = async (path: string) => (await json(path)).revisions.map((r: { revision: string }) => r.revision);
+
+  it('issue 9 item 2: storing the manifest of a published revision again keeps its time and place, for recipes and binaries', async () => {
+    const recipeRevisions = `${recipe('again')}/revisions`;
+    for (const revision of ['ddd1', 'ddd2']) await put(`${recipeRevisions}/${revision}/files/conanmanifest.txt`, revision);
+    const before = await json(recipeRevisions);
+    expect(before.revisions.map((r: { revision: string }) => r.revision)).toEqual(['ddd2', 'ddd1']);
+    // `conan upload --force` sends the same manifest; one who may delete may even send another.
+    await put(`${recipeRevisions}/ddd1/files/conanmanifest.txt`, 'ddd1');
+    await put(`${recipeRevisions}/ddd1/files/conanmanifest.txt`, 'ddd1 changed');
+    expect(await json(recipeRevisions)).toEqual(before);
+    expect((await json(`${recipe('again')}/latest`)).revision).toBe('ddd2');
+
+    const binary = `${recipeRevisions}/ddd2/packages/f00d`;
+    for (const revision of ['eee1', 'eee2']) await put(`${binary}/revisions/${revision}/files/conanmanifest.txt`, revision);
+    const binaryBefore = await json(`${binary}/revisions`);
+    expect(binaryBefore.revisions.map((r: { revision: string }) => r.revision)).toEqual(['eee2', 'eee1']);
+    await put(`${binary}/revisions/eee1/files/conanmanifest.txt`, 'eee1');
+    await put(`${binary}/revisions/eee1/files/conanmanifest.txt`, 'eee1 changed');
+    expect(await json(`${binary}/revisions`)).toEqual(binaryBefore);
+    expect((await json(`${binary}/latest`)).revision).toBe('eee2');
+  });
+
+  it('issue 9 item 2: a revision deleted and uploaded again is new: it gets a new time and becomes the latest', async () => {
+    const recipeRevisions = `${recipe('renewed')}/revisions`;
+    for (const revision of ['fff1', 'fff2']) await put(`${recipeRevisions}/${revision}/files/conanmanifest.txt`, revision);
+    const [, old] = (await json(recipeRevisions)).revisions;
+    const remove = await fetch(`${server.url}${recipeRevisions}/fff1`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(remove.status).toBe(200);
+    await put(`${recipeRevisions}/fff1/files/conanmanifest.txt`, 'fff1');
+    const after = await json(recipeRevisions);
+    expect(after.revisions.map((r: { revision: string }) => r.revision)).toEqual(['fff1', 'fff2']);
+    expect(after.revisions[0].time > old.time).toBe(true);
+
+    const binary = `${recipeRevisions}/fff1/packages/f00d`;
+    for (const revision of ['aaa1', 'aaa2']) await put(`${binary}/revisions/${revision}/files/conanmanifest.txt`, revision);
+    expect(await names(`${binary}/revisions`)).toEqual(['aaa2', 'aaa1']);
+    const removeBinary = await fetch(`${server.url}${binary}/revisions/aaa1`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(removeBinary.status).toBe(200);
+    await put(`${binary}/revisions/aaa1/files/conanmanifest.txt`, 'aaa1');
+    expect(await names(`${binary}/revisions`)).toEqual(['aaa1', 'aaa2']);
+  });
+
+  it('issue 9 item 2: with reuploadMakesLatest, storing the manifest again makes the revision the latest, with a newer time', async () => {
+    const made = await conformanceRegistry({ reuploadMakesLatest: true });
+    const other = await serveNode(createConanHandler(made.registry));
+    try {
+      const otherToken = await login(other.url, 'demo', 'demo');
+      const putOther = async (path: string, body: string) => {
+        const response = await fetch(`${other.url}${path}`, {
+          method: 'PUT',
+          body,
+          headers: { authorization: `Bearer ${otherToken}`, 'x-checksum-sha1': sha1(body) },
+        });
+        expect(response.status, `PUT ${path}`).toBe(200);
+      };
+      const recipeRevisions = `${recipe('latest-again')}/revisions`;
+      for (const revision of ['ddd1', 'ddd2']) await putOther(`${recipeRevisions}/${revision}/files/conanmanifest.txt`, revision);
+      const before = await (await fetch(`${other.url}${recipe('latest-again')}/latest`)).json();
+      expect(before.revision).toBe('ddd2');
+      await putOther(`${recipeRevisions}/ddd1/files/conanmanifest.txt`, 'ddd1');
+      const after = await (await fetch(`${other.url}${recipe('latest-again')}/latest`)).json();
+      expect(after.revision).toBe('ddd1');
+      expect(after.time > before.time).toBe(true);
+
+      const binary = `${recipeRevisions}/ddd1/packages/f00d`;
+      for (const revision of ['eee1', 'eee2']) await putOther(`${binary}/revisions/${revision}/files/conanmanifest.txt`, revision);
+      await putOther(`${binary}/revisions/eee1/files/conanmanifest.txt`, 'eee1');
+      expect((await (await fetch(`${other.url}${binary}/latest`)).json()).revision).toBe('eee1');
+    } finally {
+      await other.close();
+      await made.dispose();
     }
-    const before = await json(`${recipe('again')}/latest`);
-    expect(before.revision).toBe('ddd2');
-    await put(`${recipe('again')}/revisions/ddd1/files/conanmanifest.txt`, 'ddd1');
-    const after = await json(`${recipe('again')}/latest`);
-    expect(after.revision).toBe('ddd1');
-    expect(Date.parse(after.time)).toBeGreaterThanOrEqual(Date.parse(before.time));
-    expect(after.time > before.time).toBe(true);
-    expect((await json(`${recipe('again')}/revisions`)).revisions.map((r: { revision: string }) => r.revision)).toEqual([
-      'ddd1',
-      'ddd2',
-    ]);
   });
 });
 
@@ -222,7 +280,8 @@ describe('rejected and broken uploads leave no trace', () => {
   it('an upload cut off by the client midway leaves no blob, no temporary file and no revision', async () => {
     const files = `${recipe('cut')}/revisions/b0b1/files`;
     const blobsBefore = await blobKeys();
-    const request = httpRequest(`${server.url}${files}/conanmanifest.txt`, {
+    // Not the manifest: it is bounded to 1 MiB (maxTextFileBytes) and would be refused up front.
+    const request = httpRequest(`${server.url}${files}/conan_sources.tgz`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-length': String(8 * MiB) },
     });

@@ -69,7 +69,8 @@ export async function exerciseExample(url: string): Promise<void> {
   const contents: Record<string, string> = {
     'conanfile.py': 'from conan import ConanFile\n',
     'conan_export.tgz': 'not really a tarball',
-    'conanmanifest.txt': '123\nconanfile.py: abc\n',
+    // Lists the md5 of the conanfile.py above: a manifest contradicting it is refused.
+    'conanmanifest.txt': '123\nconanfile.py: 26f894a5c39816cb5094545b02419d22\n',
   };
   for (const [path, body] of Object.entries(contents)) {
     const response = await fetch(`${files}/${path}`, {

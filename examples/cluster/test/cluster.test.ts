@@ -111,10 +111,14 @@ describe('a cluster behind nginx under rolling restarts and a kill', () => {
       const recipe = `load${worker}/1.0`;
       for (let k = 0; running; k++) {
         const revision = sha1(`${worker}-${k}-${Math.random()}`).slice(0, 32);
+        const conanfile = `# ${recipe} ${revision}\n`;
         const files = {
           'conan_export.tgz': new Uint8Array(randomBytes(FILE_BYTES)),
-          'conanfile.py': new TextEncoder().encode(`# ${recipe} ${revision}\n`),
-          'conanmanifest.txt': new TextEncoder().encode(`${Date.now()}\nconanfile.py: ${revision}\n`),
+          'conanfile.py': new TextEncoder().encode(conanfile),
+          // Lists the md5 of conanfile.py, as Conan's does: a manifest contradicting it is refused.
+          'conanmanifest.txt': new TextEncoder().encode(
+            `${Date.now()}\nconanfile.py: ${createHash('md5').update(conanfile).digest('hex')}\n`,
+          ),
         };
         // As the conan client: sorted, so the manifest comes last and publishes.
         for (const [name, body] of Object.entries(files)) {

@@ -74,12 +74,16 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       tokens: new TokenService({
         secret: config.tokenSecret ?? (await persistentTokenSecret(config.data)),
         previousSecrets: config.previousTokenSecrets,
-        expiresInSeconds: config.tokenExpiresMinutes * 60,
+        // JWT times are whole seconds; fractional minutes come from conan_server confs (0.02 = 1.2 s).
+        expiresInSeconds: Math.max(1, Math.round(config.tokenExpiresMinutes * 60)),
       }),
       authorizer: new ConanServerAuthorizer({ read: config.permissions.read, write: writeRules.rules }),
       maxUploadBytes: config.maxUploadBytes,
+      maxTextFileBytes: config.maxTextFileBytes,
+      reuploadMakesLatest: config.reuploadMakesLatest,
       downloads: config.downloads,
       presignExpiresInSeconds: config.presignExpiresSeconds,
+      checksumDeploy: config.checksumDeploy,
     });
     return {
       registry,

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import { ReadinessCheckError } from '@cimmeria/core';
 import type { NodeListener } from '@cimmeria/core/node';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/schema.js';
@@ -19,24 +21,57 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? raw : raw.slice(0, query);
 }
 
+/** Bytes the socket had read when its previous request ended: what the next request starts from. */
+const readAtLastRequestEnd = new WeakMap<Socket, number>();
+
 /**
  * Wraps a node listener to log one line per request (method, path, status,
  * ms) when the response is done. `close` fires both after a complete
- * response and when the client goes away mid-way, so every request is
- * logged exactly once; the latter is marked `aborted`. Only the path is
+ * response and when the connection goes away mid-way, so every request is
+ * logged exactly once. A connection closed mid-way (a client cutting an
+ * upload or a download short) is a normal event: logged at info too, marked
+ * `aborted`, with the bytes received on the connection for this request
+ * (headers included) and no status unless one was sent. Only the path is
  * logged: headers (Authorization) and query strings stay out of the logs.
  */
 export function withRequestLog(listener: NodeListener, logger: Logger): NodeListener {
   return (req, res) => {
     const start = process.hrtime.bigint();
+    const socket = req.socket;
+    const readBefore = readAtLastRequestEnd.get(socket) ?? 0;
     res.once('close', () => {
       const ms = Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
-      const entry = { method: req.method, path: pathOf(req.url), status: res.statusCode, ms };
-      const aborted = !res.writableFinished;
-      const line = `${entry.method} ${entry.path} ${entry.status} ${ms}ms`;
-      if (aborted) logger.warn({ ...entry, aborted }, `${line} (aborted)`);
-      else logger.info(entry, line);
+      const bytesRead = socket.bytesRead;
+      readAtLastRequestEnd.set(socket, bytesRead);
+      const method = req.method;
+      const path = pathOf(req.url);
+      if (res.writableFinished) {
+        logger.info({ method, path, status: res.statusCode, ms }, `${method} ${path} ${res.statusCode} ${ms}ms`);
+        return;
+      }
+      const status = res.headersSent ? res.statusCode : undefined;
+      const bytesReceived = bytesRead - readBefore;
+      logger.info(
+        { method, path, status, ms, aborted: true, bytesReceived },
+        `${method} ${path} ${status ?? '-'} ${ms}ms (connection closed early, ${bytesReceived} bytes received)`,
+      );
     });
     return listener(req, res);
+  };
+}
+
+/**
+ * The Conan handler's `onError`: a failed readiness check at warn with its
+ * details (the probe's answer shows none), without a stack; anything else
+ * the handler could not answer at error, with its stack.
+ */
+export function logHandlerError(logger: Logger): (error: unknown, request: Request) => void {
+  return (error, request) => {
+    const path = new URL(request.url).pathname;
+    if (error instanceof ReadinessCheckError) {
+      logger.warn({ path, check: error.check, outcome: error.outcome }, error.message);
+      return;
+    }
+    logger.error({ err: error, method: request.method, path }, 'request failed');
   };
 }

@@ -2,8 +2,9 @@ import { createConanHandler } from '@cimmeria/core';
 import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { CimmeriaConfig } from './config/schema.js';
+import { exposedDataWarnings } from './data-dir.js';
 import { CommandError } from './errors.js';
-import { createLogger, withRequestLog, type Logger } from './logging.js';
+import { createLogger, logHandlerError, withRequestLog, type Logger } from './logging.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -59,8 +60,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   });
   let draining = false;
   const handler = createConanHandler(opened.registry, {
-    onError: (error, request) =>
-      logger.error({ err: error, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
+    onError: logHandlerError(logger),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
   });
   const logged = withRequestLog(toNodeListener(handler), logger);
@@ -103,6 +103,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
         'Set CIMMERIA_TOKEN_SECRET (the same on every node) to run several nodes.',
     );
   }
+  for (const line of await exposedDataWarnings(config)) notify(line);
   // Descriptions are redacted: no password or secret key reaches the log.
   logger.info(
     { url: server.url, database: opened.metadata.description, storage: opened.blobs.description },

@@ -112,6 +112,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads maxTextFileBytes (issue 8 item 5) and reuploadMakesLatest (issue 9 item 2), defaulting to 1 MiB and false', async () => {
+    const defaults = await loadConfig({ env: {}, cwd: tmp.dir });
+    expect(defaults.maxTextFileBytes).toBe(1024 ** 2);
+    expect(defaults.reuploadMakesLatest).toBe(false);
+    const fromEnv = await loadConfig({
+      env: { CIMMERIA_MAX_TEXT_FILE_BYTES: '64KiB', CIMMERIA_REUPLOAD_MAKES_LATEST: 'true' },
+      cwd: tmp.dir,
+    });
+    expect(fromEnv.maxTextFileBytes).toBe(64 * 1024);
+    expect(fromEnv.reuploadMakesLatest).toBe(true);
+    await writeFile(join(tmp.dir, 'r.yaml'), 'reuploadMakesLatest: true\nmaxTextFileBytes: 2MiB\n');
+    const fromFile = await loadConfig({ env: {}, cwd: tmp.dir, configFile: 'r.yaml' });
+    expect(fromFile).toMatchObject({ reuploadMakesLatest: true, maxTextFileBytes: 2 * 1024 ** 2 });
+    await expect(loadConfig({ env: { CIMMERIA_REUPLOAD_MAKES_LATEST: 'sometimes' }, cwd: tmp.dir })).rejects.toThrow(
+      'reuploadMakesLatest: expected true or false (from CIMMERIA_REUPLOAD_MAKES_LATEST)',
+    );
+  });
+
   it('merges flags > environment > config file > conan_server conf', async () => {
     await writeFile(join(tmp.dir, 'c.yaml'), 'port: 9401\nhost: 10.0.0.1\nlogLevel: debug\n');
     const config = await loadConfig({
@@ -167,7 +185,7 @@ describe('loadConfig', () => {
       'Invalid configuration: tokenSecret: expected a string of at least 16 characters (from CIMMERIA_TOKEN_SECRET)',
     );
     expect(lines).toContain(
-      'Invalid configuration: tokenExpiresMinutes: expected an integer between 1 and 525600 (from CIMMERIA_TOKEN_EXPIRES_MINUTES)',
+      'Invalid configuration: tokenExpiresMinutes: expected a number of minutes above 0 and at most 525600, fractions allowed (such as 0.5) (from CIMMERIA_TOKEN_EXPIRES_MINUTES)',
     );
   });
 
@@ -182,5 +200,74 @@ describe('loadConfig', () => {
     const warnings: string[] = [];
     await loadConfig({ env: { CIMMERIA_PROT: '1' }, cwd: tmp.dir, onWarning: (w) => warnings.push(w) });
     expect(warnings.join('\n')).toContain('CIMMERIA_PROT is not a Cimmeria setting');
+  });
+});
+
+describe('issue 9: settings conan_server users need', () => {
+  it('issue 9 item 3: takes a fractional tokenExpiresMinutes, as conan_server takes jwt_expire_minutes', async () => {
+    expect((await loadConfig({ env: { CIMMERIA_TOKEN_EXPIRES_MINUTES: '0.5' }, cwd: tmp.dir })).tokenExpiresMinutes).toBe(0.5);
+    await writeFile(join(tmp.dir, 't.yaml'), 'tokenExpiresMinutes: 0.02\n');
+    expect((await loadConfig({ env: {}, cwd: tmp.dir, configFile: 't.yaml' })).tokenExpiresMinutes).toBe(0.02);
+    for (const bad of ['-1', 'soon', '1e400']) {
+      await expect(loadConfig({ env: { CIMMERIA_TOKEN_EXPIRES_MINUTES: bad }, cwd: tmp.dir })).rejects.toThrow(
+        /tokenExpiresMinutes: expected a number of minutes above 0/,
+      );
+    }
+  });
+
+  it.each([
+    ['ci:bot', "contains ':', where HTTP Basic authentication splits user from password: it could never log in"],
+    ['*', "is '*', which means anyone in permission rules"],
+    [' ci', 'starts or ends with a blank, which permission rules and server.conf drop: no rule could name it'],
+    ['x'.repeat(65), 'is longer than 64 characters'],
+  ])('issue 9 item 3: names the static user %j a client could not use, and why', async (name, why) => {
+    await writeFile(join(tmp.dir, 'u.json'), JSON.stringify({ users: { [name]: 'scrypt$16384$8$1$c2FsdA$aGFzaA', ok: 'scrypt$16384$8$1$c2FsdA$aGFzaA' } }));
+    const error = await loadConfig({ env: {}, cwd: tmp.dir, configFile: 'u.json' }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      `Invalid configuration: users.${name}: user name '${name}' ${why} (from config file ${join(tmp.dir, 'u.json')})`,
+    );
+  });
+
+  it("issue 9 item 3: takes user names conan_server takes, such as 'super admin' or 'ci@acme.org'", async () => {
+    await writeFile(
+      join(tmp.dir, 'u.yaml'),
+      'users:\n  super admin: scrypt$16384$8$1$c2FsdA$aGFzaA\n  ci@acme.org: scrypt$16384$8$1$c2FsdA$aGFzaA\n' +
+        'permissions:\n  write:\n    - { pattern: "*/*@*/*", users: "super admin, ci@acme.org" }\n',
+    );
+    const config = await loadConfig({ env: {}, cwd: tmp.dir, configFile: 'u.yaml' });
+    expect(Object.keys(config.users)).toEqual(['super admin', 'ci@acme.org']);
+    expect(config.permissions.write).toEqual([{ pattern: '*/*@*/*', users: ['super admin', 'ci@acme.org'] }]);
+  });
+
+  it('issue 9 item 4: ignoreConanServerPlugins in a config file lets a conf with a plugin load, with a warning', async () => {
+    const conf = join(tmp.dir, 'server.conf');
+    await writeFile(conf, '[server]\ncustom_authorizer: my_rules\n[users]\ndemo: demo\n');
+    await expect(loadConfig({ env: {}, cwd: tmp.dir, conanServerConf: conf })).rejects.toThrow(ConfigError);
+    await writeFile(join(tmp.dir, 'c.yaml'), 'ignoreConanServerPlugins: true\n');
+    const warnings: string[] = [];
+    const config = await loadConfig({ env: {}, cwd: tmp.dir, conanServerConf: conf, configFile: 'c.yaml', onWarning: (w) => warnings.push(w) });
+    expect(config.ignoreConanServerPlugins).toBe(true);
+    expect(warnings.join('\n')).toContain(`${conf} [server] custom_authorizer = my_rules is ignored`);
+  });
+
+  it('issue 9 item 5: checksumDeploy: false from the environment or a config file stops advertising checksum_deploy', async () => {
+    const capabilities = async (options: Parameters<typeof startServe>[1], extra: string[] = []) => {
+      const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', join(tmp.dir, 'data'), '--log-level', 'silent', ...extra], options);
+      try {
+        return (await fetch(`${serve.url}/v2/ping`)).headers.get('x-conan-server-capabilities');
+      } finally {
+        expect(await serve.stop()).toBe(0);
+      }
+    };
+    expect(await capabilities({})).toBe('revisions,checksum_deploy');
+    expect(await capabilities({ env: { CIMMERIA_CHECKSUM_DEPLOY: 'false' } })).toBe('revisions');
+    const file = join(tmp.dir, 'c.yaml');
+    await writeFile(file, 'checksumDeploy: false\n');
+    expect(await capabilities({}, ['--config', file])).toBe('revisions');
+
+    await expect(loadConfig({ env: { CIMMERIA_CHECKSUM_DEPLOY: 'maybe' }, cwd: tmp.dir })).rejects.toThrow(
+      'Invalid configuration: checksumDeploy: expected true or false (from CIMMERIA_CHECKSUM_DEPLOY)',
+    );
   });
 });

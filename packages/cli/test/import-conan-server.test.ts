@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BlobStoreUnavailableError, type BlobStore, type FileOwner } from '@cimmeria/core';
+import { BlobStoreUnavailableError, ID_RULE, type BlobStore, type FileOwner } from '@cimmeria/core';
 import { createSqliteMetadataStore, type SqliteMetadata } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -247,7 +247,7 @@ describe('importConanServer', () => {
       'shape/1.0/_/_/revisions.txt': { revisions: [{ revision: rev('e') }] },
       ...revisionFolder(`shape/1.0/_/_/${rev('e')}/export`, { 'conanmanifest.txt': 'x' }),
       // Listed revisions: one without its manifest (with a binary), one without a folder, one with an invalid revision; a good one after them.
-      'zlib/1.0/_/_/revisions.txt': revisions([rev('e'), 1650000000], [rev('7'), 1650000001], ['NOT-HEX', 1650000002], [rev('f'), 1650000003]),
+      'zlib/1.0/_/_/revisions.txt': revisions([rev('e'), 1650000000], [rev('7'), 1650000001], ['../escape', 1650000002], [rev('f'), 1650000003]),
       ...revisionFolder(`zlib/1.0/_/_/${rev('e')}/export`, { 'conanfile.py': 'no manifest here' }),
       [`zlib/1.0/_/_/${rev('e')}/package/${PKG_LINUX}/revisions.txt`]: revisions([rev('1'), 1650000010]),
       ...revisionFolder(`zlib/1.0/_/_/${rev('e')}/package/${PKG_LINUX}/${rev('1')}`, { 'conanmanifest.txt': 'orphan binary' }),
@@ -257,7 +257,7 @@ describe('importConanServer', () => {
       // Binaries: an unlisted package revision, a package id folder without index, an invalid package id.
       ...revisionFolder(`${hello}/${rev('b')}/package/${PKG_LINUX}/${rev('8')}`, { 'conanmanifest.txt': 'unlisted binary' }),
       ...revisionFolder(`${hello}/${rev('b')}/package/${'c'.repeat(40)}/${rev('4')}`, { 'conanmanifest.txt': 'no index' }),
-      [`${hello}/${rev('b')}/package/NOT-AN-ID/revisions.txt`]: revisions([rev('4'), 1]),
+      [`${hello}/${rev('b')}/package/bad\\id/revisions.txt`]: revisions([rev('4'), 1]),
       // A file name Cimmeria refuses (backslash): the revision is skipped whole rather than imported without it.
       'odd/1.0/_/_/revisions.txt': revisions([rev('a'), 1600000000]),
       ...revisionFolder(`odd/1.0/_/_/${rev('a')}/export`, { 'conanfile.py': 'x', 'conanmanifest.txt': 'x', 'bad\\name.txt': 'x' }),
@@ -273,14 +273,14 @@ describe('importConanServer', () => {
       `broken/1.0/_/_/revisions.txt: not JSON (${errorOfJsonParse('this is not JSON')}): nothing in broken/1.0/_/_ is imported`,
       expect.stringMatching(/^half\/1\.0\/acme\/_: .*user and channel go together/),
       `hello/1.0/_/_/${rev('9')}: not listed in revisions.txt (conan_server does not show it): skipped`,
-      `hello/1.0/_/_/${rev('b')}/package/NOT-AN-ID: invalid package id 'NOT-AN-ID': must be 1-64 lowercase hex digits`,
       `hello/1.0/_/_/${rev('b')}/package/${PKG_LINUX}/${rev('8')}: not listed in revisions.txt (conan_server does not show it): skipped`,
+      `hello/1.0/_/_/${rev('b')}/package/bad\\id: invalid package id 'bad\\id': ${ID_RULE}`,
       `hello/1.0/_/_/${rev('b')}/package/${'c'.repeat(40)}/revisions.txt: missing: nothing in hello/1.0/_/_/${rev('b')}/package/${'c'.repeat(40)} is imported`,
       expect.stringMatching(new RegExp(`^odd/1\\.0/_/_/${rev('a')}/export/bad\\\\name\\.txt: odd/1\\.0@_/_#${rev('a')}: Invalid file path .*backslash`)),
       expect.stringMatching(/^shape\/1\.0\/_\/_\/revisions\.txt: not a revision list: revisions\.0\.time: .*nothing in shape\/1\.0\/_\/_ is imported$/),
       `zlib/1.0/_/_/${rev('e')}/export: zlib/1.0@_/_#${rev('e')}: no conanmanifest.txt (an upload that never finished; conan_server does not serve it) (its 1 binary package(s) are skipped with it)`,
       `zlib/1.0/_/_/${rev('7')}/export: zlib/1.0@_/_#${rev('7')}: listed in revisions.txt but its folder is missing`,
-      `zlib/1.0/_/_/revisions.txt: invalid recipe revision 'NOT-HEX': must be 1-64 lowercase hex digits`,
+      `zlib/1.0/_/_/revisions.txt: invalid recipe revision '../escape': ${ID_RULE}`,
     ]);
     // onProblem saw the same, as they happened.
     expect(problems).toEqual(report.problemList);

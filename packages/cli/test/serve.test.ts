@@ -59,6 +59,25 @@ describe('cimmeria serve', () => {
     }
   });
 
+  it('bounds conaninfo.txt by maxTextFileBytes (issue 8 item 5) and can make a re-upload the latest (issue 9 item 2)', async () => {
+    const serve = await startServe(args(tmp.dir), {
+      env: { CIMMERIA_MAX_TEXT_FILE_BYTES: '100', CIMMERIA_REUPLOAD_MAKES_LATEST: 'true' },
+    });
+    try {
+      const password = /password: (\S+)/.exec(serve.stderr())![1]!;
+      const { token } = await login(serve.url, 'admin', password);
+      const recipe = '/v2/conans/hello/1.0/_/_';
+      const put = async (path: string, body: string) =>
+        (await fetch(`${serve.url}${recipe}${path}`, { method: 'PUT', body, headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await put('/revisions/a1/packages/f00d/revisions/b1/files/conaninfo.txt', 'x'.repeat(101))).toBe(413);
+      expect(await put('/revisions/a1/packages/f00d/revisions/b1/files/conaninfo.txt', 'x'.repeat(100))).toBe(200);
+      for (const revision of ['a1', 'a2', 'a1']) expect(await put(`/revisions/${revision}/files/conanmanifest.txt`, revision)).toBe(200);
+      expect((await (await fetch(`${serve.url}${recipe}/latest`)).json()).revision).toBe('a1');
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  });
+
   it('logs one line per request with method, path, status and ms, and never credentials', async () => {
     const serve = await startServe(args(tmp.dir));
     const password = /password: (\S+)/.exec(serve.stderr())![1]!;

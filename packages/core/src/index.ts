@@ -10,7 +10,13 @@ export * from './service/errors.js';
 export * from './service/registry-options.js';
 export { ConanService, CAPABILITIES, type BinariesInfo, type FileDownload, type UploadInfo } from './service/conan-service.js';
 export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type HasService } from './http/create-handler.js';
-export { createHealthHandler, type HealthOptions } from './http/health.js';
+export {
+  createHealthHandler,
+  ReadinessCheckError,
+  type HealthOptions,
+  type ReadinessCheckName,
+  type ReadinessOutcome,
+} from './http/health.js';
 export { ERROR_STATUS, errorResponse } from './http/error-status.js';
 export { formatTime } from './http/responses.js';
 export { createRegistry, type Registry } from './registry.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fnmatchToRegExp, literalPrefix } from '../src/reference/fnmatch.js';
+import { compileFnmatch, literalPrefix } from '../src/reference/fnmatch.js';
 import { recipeMatcher } from '../src/reference/recipe-search.js';
 
 describe('fnmatch patterns', () => {
@@ -14,12 +14,12 @@ describe('fnmatch patterns', () => {
     ['(x)', '(x)', true],
     ['[unclosed', '[unclosed', true],
   ])('%s on %s -> %s', (pattern, value, expected) => {
-    expect(fnmatchToRegExp(pattern).test(value)).toBe(expected);
+    expect(compileFnmatch(pattern).matches(value)).toBe(expected);
   });
 
   it('is case-sensitive unless asked otherwise', () => {
-    expect(fnmatchToRegExp('HEL*').test('hello')).toBe(false);
-    expect(fnmatchToRegExp('HEL*', true).test('hello')).toBe(true);
+    expect(compileFnmatch('HEL*').matches('hello')).toBe(false);
+    expect(compileFnmatch('HEL*', { ignoreCase: true }).matches('hello')).toBe(true);
   });
 
   it('finds the literal prefix before the first wildcard', () => {

@@ -48,9 +48,26 @@ describe('revisions and package ids', () => {
     expect(checkRevision('a'.repeat(64))).toHaveLength(64);
   });
 
-  it.each(['', 'ABC', 'xyz', 'a'.repeat(65), '12 34', '../x'])('rejects %j', (value) => {
-    expect(() => checkRevision(value)).toThrow(/Invalid revision/);
-    expect(() => checkPackageId(value)).toThrow(/Invalid package id/);
+  // issue 9 item 1: what conan_server takes (any one path segment) is accepted when it is a safe segment.
+  it.each(['myreciperev', 'ABC', 'pid1', 'xyz', '12 34', '...', '.hidden', 'a:b', 'é'.repeat(64), '😀'.repeat(64)])(
+    'issue 9 item 1: accepts %j as conan_server does',
+    (value) => {
+      expect(checkRevision(value)).toBe(value);
+      expect(checkPackageId(value)).toBe(value);
+    },
+  );
+
+  it.each(['', '.', '..', '../x', 'a/b', 'a\\b', 'a\u0000b', 'a\nb', 'a\u007fb', 'a\u0085b', '\ud800', 'a'.repeat(65)])(
+    'issue 9 item 1: rejects %j, which is not one safe path segment',
+    (value) => {
+      expect(() => checkRevision(value)).toThrow(/Invalid revision/);
+      expect(() => checkPackageId(value)).toThrow(/Invalid package id/);
+    },
+  );
+
+  it('shows control characters escaped and long values cut in the message', () => {
+    expect(() => checkRevision('a\nb')).toThrow("Invalid revision 'a\\x0ab': must be 1-64 characters");
+    expect(() => checkPackageId('x'.repeat(500))).toThrow(`'${'x'.repeat(80)}...'`);
   });
 });
 

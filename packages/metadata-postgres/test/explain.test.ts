@@ -67,6 +67,18 @@ describe('PostgreSQL plans of the protocol lookups', () => {
     expect(plans.join('\n')).toMatch(/on package_revisions pr/);
   });
 
+  it('lists the binaries of a revision with their conaninfo.txt in one query, by index (issue 8 item 5)', async () => {
+    const plans = await plansOf(async () => {
+      const binaries = await pgStore.store.latestBinaries(recipeRevision);
+      expect(binaries?.map((b) => [b.packageId, b.revision])).toEqual(
+        [1, 2].map((p) => [registryRef(777, 3, p).packageId, registryRef(777, 3, p, 2).packageRevision]).sort(),
+      );
+    });
+    expect(plans).toHaveLength(1);
+    expect(plans[0], plans[0]).not.toMatch(/Seq Scan/);
+    expect(plans[0]).toMatch(/package_files_pk/);
+  });
+
   it('lists the files of recipe and package revisions by index', async () => {
     const plans = [
       ...(await plansOf(async () => expect(await pgStore.store.files({ kind: 'recipe', ref: recipeRevision })).toHaveLength(3))),

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
@@ -6,7 +7,11 @@ import { withStatementCache } from './statement-cache.js';
 
 /** Options of {@link createSqliteMetadataStore}. */
 export interface SqliteMetadataOptions {
-  /** Database file path, or `:memory:`. Its directory must exist. */
+  /**
+   * Database file path, or `:memory:`. Its directory must exist. A new file
+   * is created 0600 (it holds password hashes), and SQLite gives its `-wal`
+   * and `-shm` files the same mode; an existing file keeps its mode.
+   */
   filename: string;
   /**
    * How long a writer waits for a lock held by another process, in ms;
@@ -30,6 +35,7 @@ export interface SqliteMetadata {
  * Call `store.migrate()` before use.
  */
 export function createSqliteMetadataStore(options: SqliteMetadataOptions): SqliteMetadata {
+  createPrivately(options.filename);
   const sqlite = new Database(options.filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -37,4 +43,24 @@ export function createSqliteMetadataStore(options: SqliteMetadataOptions): Sqlit
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withBusyAsUnavailable(withStatementCache(sqlite)) }) });
   return { store: new KyselyMetadataStore(db), db, close: () => db.destroy() };
+}
+
+/**
+ * Creates the database file 0600 if it does not exist yet (SQLite would
+ * create it 0644 under the usual umask), leaving an existing file as it is.
+ * In-memory and temporary databases (`:memory:`, `''`) have no file.
+ */
+function createPrivately(filename: string): void {
+  if (filename === '' || filename === ':memory:' || filename.startsWith('file:')) return;
+  let fd: number;
+  try {
+    fd = openSync(filename, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // EEXIST: there already, its mode is its operator's (the CLI warns when others can read it).
+    // ENOENT: no such folder, which SQLite reports in its own words.
+    if (code === 'EEXIST' || code === 'ENOENT') return;
+    throw error;
+  }
+  closeSync(fd);
 }

@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobRead, type BlobStat, type BlobStore, type ByteRange } from '@cimmeria/core';
+import {
+  BlobNotFoundError,
+  type AbandonedUploadsReport,
+  type BlobRead,
+  type BlobStat,
+  type BlobStore,
+  type ByteRange,
+} from '@cimmeria/core';
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9/_-]*$/;
 const TEMP_DIR = '.tmp';
+/**
+ * Blobs are private to the account running the server, whatever its umask:
+ * other local accounts must not read packages they may have no permission
+ * for. Existing folders keep the mode their operator gave them.
+ */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 /**
  * Errors that mean "no blob under this key": nothing there (ENOENT), a
@@ -25,7 +39,10 @@ export interface FsBlobStoreOptions {
 
 /**
  * Blobs as files under a directory. Writes go to a temporary file first and
- * are renamed into place, so a blob is there whole or not at all.
+ * are renamed into place, so a blob is there whole or not at all. Folders it
+ * creates are 0700 and files 0600. A process killed mid-upload leaves its
+ * temporary file in `.tmp/`: {@link FsBlobStore.removeAbandonedUploads}
+ * removes those (garbage collection calls it).
  */
 export class FsBlobStore implements BlobStore {
   readonly directory: string;
@@ -44,10 +61,10 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat> {
     const target = this.pathOf(key);
     const temp = join(this.directory, TEMP_DIR, randomUUID());
-    await mkdir(dirname(temp), { recursive: true });
+    await mkdir(dirname(temp), { recursive: true, mode: DIR_MODE });
     try {
-      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx' }));
-      await mkdir(dirname(target), { recursive: true });
+      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx', mode: FILE_MODE }));
+      await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
@@ -120,7 +137,40 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Removes the temporary files of uploads that never finished, last written
+   * before `olderThan` (a running upload keeps writing to its file, so it
+   * stays younger). With `dryRun`, only counts them.
+   */
+  async removeAbandonedUploads(olderThan: Date, options: { dryRun?: boolean } = {}): Promise<AbandonedUploadsReport> {
+    const report: AbandonedUploadsReport = { removed: 0, bytes: 0, failed: [] };
+    const tempDir = join(this.directory, TEMP_DIR);
+    let names: string[];
+    try {
+      names = await readdir(tempDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return report;
+      throw error;
+    }
+    const cutoff = olderThan.getTime();
+    for (const name of names) {
+      const path = join(tempDir, name);
+      try {
+        const info = await lstat(path);
+        if (!info.isFile() || info.mtimeMs >= cutoff) continue;
+        if (!options.dryRun) await unlink(path);
+        report.removed += 1;
+        report.bytes += info.size;
+      } catch (error) {
+        // Gone meanwhile: its upload finished (renamed into place) or another run removed it.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        report.failed.push({ id: `${TEMP_DIR}/${name}`, message: (error as Error).message });
+      }
+    }
+    return report;
+  }
+
   async ping(): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    await mkdir(this.directory, { recursive: true, mode: DIR_MODE });
   }
 }

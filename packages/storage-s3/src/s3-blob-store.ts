@@ -14,7 +14,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { BlobStoreUnavailableError, type BlobRead, type BlobStat, type BlobStore, type ByteRange } from '@cimmeria/core';
+import {
+  BlobStoreUnavailableError,
+  type AbandonedUploadsReport,
+  type BlobRead,
+  type BlobStat,
+  type BlobStore,
+  type ByteRange,
+} from '@cimmeria/core';
+import { removeAbandonedUploads } from './abandoned-uploads.js';
 import { isNoSuchKey, translateError } from './errors.js';
 import { guardIdleStream, reportBodyProgress, withDeadline } from './deadlines.js';
 
@@ -93,8 +101,9 @@ export interface S3BlobStoreOptions {
  *   stores throw `BlobStoreUnavailableError` (503 at the HTTP edge).
  *
  * Abandoned multipart uploads (a node killed mid-upload, or an abort that
- * failed) keep their parts in the bucket until removed: give the bucket a
- * lifecycle rule `AbortIncompleteMultipartUpload` (e.g. after 1 day).
+ * failed) keep their parts in the bucket until removed: garbage collection
+ * aborts them ({@link S3BlobStore.removeAbandonedUploads}), and a bucket
+ * lifecycle rule `AbortIncompleteMultipartUpload` (e.g. after 1 day) does too.
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
@@ -153,13 +162,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * The client as lib-storage's Upload sees it: the same client, except that
-   * every request it sends (create, parts, complete) gets its deadline.
+   * The client as lib-storage's Upload (or garbage collection) sees it: the
+   * same client, except that every request it sends gets its deadline.
    */
-  private clientWithDeadlines(): S3Client {
+  private clientWithDeadlines(what: string): S3Client {
     const client = Object.create(this.client) as S3Client;
     const send = (command: object, options?: { abortSignal?: AbortSignal }) =>
-      this.send(command, 'upload', options ?? {});
+      this.send(command, what, options ?? {});
     client.send = send as S3Client['send'];
     return client;
   }
@@ -201,7 +210,7 @@ export class S3BlobStore implements BlobStore {
       }
     }
     const upload = new Upload({
-      client: this.clientWithDeadlines(),
+      client: this.clientWithDeadlines('upload'),
       params: {
         Bucket: this.bucket,
         Key,
@@ -333,6 +342,18 @@ export class S3BlobStore implements BlobStore {
       // Signing is local; it fails only when credentials cannot be resolved.
       throw translateError(error, undefined, 'presign');
     }
+  }
+
+  /**
+   * Aborts the incomplete multipart uploads under the store's prefix that
+   * were started, and last received a part, before `olderThan`, and counts
+   * the bytes of their parts; with `dryRun`, only counts. Needs
+   * `s3:ListBucketMultipartUploads`, `s3:ListMultipartUploadParts` and
+   * `s3:AbortMultipartUpload`.
+   */
+  removeAbandonedUploads(olderThan: Date, options: { dryRun?: boolean } = {}): Promise<AbandonedUploadsReport> {
+    const client = this.clientWithDeadlines('abandoned uploads');
+    return removeAbandonedUploads({ client, bucket: this.bucket, prefix: this.prefix }, olderThan, options);
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import type { BlobStore } from '@cimmeria/core';
 import type { CimmeriaConfig } from '../config/schema.js';
+import { makePrivateDir } from '../data-dir.js';
 import { ConfigError } from '../errors.js';
 import { redactUrl, storageUrlOf } from './locations.js';
 
@@ -28,7 +28,7 @@ export async function openBlobStore(
   const description = redactUrl(url);
   if (url.startsWith('fs:')) {
     const directory = url.slice('fs:'.length);
-    await mkdir(directory, { recursive: true });
+    await makePrivateDir(directory);
     const { FsBlobStore } = await import('@cimmeria/storage-fs');
     return { store: new FsBlobStore({ directory }), description, close: async () => {} };
   }

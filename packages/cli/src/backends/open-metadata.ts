@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KyselyMetadataStore } from '@cimmeria/core';
 import type { CimmeriaConfig } from '../config/schema.js';
+import { makePrivateDir } from '../data-dir.js';
 import { CommandError } from '../errors.js';
 import { databaseUrlOf, redactUrl } from './locations.js';
 
@@ -41,7 +41,7 @@ export async function openMetadataStore(
   let opened: { store: KyselyMetadataStore; close(): Promise<void> };
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
-    await mkdir(dirname(filename), { recursive: true });
+    await makePrivateDir(dirname(filename));
     const { createSqliteMetadataStore } = await import('@cimmeria/metadata-sqlite');
     opened = createSqliteMetadataStore({ filename });
   } else {

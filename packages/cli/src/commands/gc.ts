@@ -9,9 +9,11 @@ import { parseCommandLine } from './parse.js';
 export const GC_USAGE = `Usage: cimmeria gc [options]
 
 Removes stored files that no revision uses any more (deleted revisions,
-replaced files, interrupted uploads) and reports the bytes freed. Files
-younger than the grace period are kept whatever uses them, so gc is safe
-while servers are running and uploading.
+replaced files, interrupted uploads), and what uploads cut off by a crash
+left in the blob store (temporary files, incomplete S3 multipart uploads),
+and reports the bytes freed. Files and uploads younger than the grace
+period are kept whatever uses them, so gc is safe while servers are running
+and uploading.
 
 Options:
   --dry-run                 report what would be removed, remove nothing
@@ -46,10 +48,12 @@ export const durationSchema = z
 function summary(report: GarbageReport): string {
   const verb = report.dryRun ? 'would remove' : 'removed';
   const revisions = report.purged.recipeRevisions + report.purged.packageRevisions;
+  const uploads = report.abandonedUploads;
   return (
     `${verb} ${report.removed} unused file(s), ${formatBytes(report.bytesFreed)} ` +
     `(${report.scanned} scanned, ${report.keptYoung} younger than the grace period kept); ` +
-    `${report.dryRun ? 'would forget' : 'forgot'} ${revisions} deleted or abandoned revision(s)`
+    `${report.dryRun ? 'would forget' : 'forgot'} ${revisions} deleted or abandoned revision(s)` +
+    (uploads ? `; ${verb} ${uploads.removed} abandoned upload(s), ${formatBytes(uploads.bytes)}` : '')
   );
 }
 
@@ -84,7 +88,7 @@ export async function gcCommand(args: string[]): Promise<number> {
     process.stdout.write(`${summary(report)}\n`);
     for (const failure of report.failed) process.stderr.write(`gc: could not delete ${failure.key}: ${failure.message}\n`);
     if (report.failed.length > 0) {
-      throw new CommandError(`${report.failed.length} file(s) could not be deleted; the next gc retries them`);
+      throw new CommandError(`${report.failed.length} file(s) or upload(s) could not be deleted; the next gc retries them`);
     }
     return 0;
   });

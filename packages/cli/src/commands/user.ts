@@ -1,5 +1,5 @@
 import { hashPassword } from '@cimmeria/core';
-import { USER_NAME } from '../config/schema.js';
+import { userNameProblem } from '../config/schema.js';
 import { openMetadataStore } from '../backends/open-metadata.js';
 import { CommandError, UsageError } from '../errors.js';
 import { readNewPassword } from '../password-input.js';
@@ -54,9 +54,8 @@ export async function userCommand(args: string[]): Promise<number> {
   if (values.password !== undefined && command !== 'add' && command !== 'passwd') {
     throw usage(`--password does not apply to 'user ${command}'`);
   }
-  if (command === 'add' && !USER_NAME.test(name!)) {
-    throw new CommandError(`Invalid user name '${name}': use letters, digits, "_", ".", "@", "-" (at most 64)`);
-  }
+  const nameProblem = command === 'add' ? userNameProblem(name!) : undefined;
+  if (nameProblem) throw new CommandError(`Invalid user name '${name}': it ${nameProblem}`);
 
   const config = await loadBackendConfig(values);
   // Ask for the password before opening the database, so a prompt holds no lock.

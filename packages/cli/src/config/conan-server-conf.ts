@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hashPassword, type PermissionRule } from '@cimmeria/core';
 import { ConfigError } from '../errors.js';
 import { IniSyntaxError, parseIni, type IniDocument, type IniEntry } from './ini.js';
-import { readConfigText, type ConfigLayer } from './layer.js';
+import { readConfigText, type ConanServerPlugin, type ConfigLayer } from './layer.js';
 
 /**
  * What Cimmeria takes from a conan_server `server.conf`. Passwords are still
@@ -17,6 +17,9 @@ export interface ConanServerConf {
   /** `[read_permissions]` / `[write_permissions]`, in file order (the first matching rule decides). */
   read?: PermissionRule[];
   write?: PermissionRule[];
+  /** `[server]` `custom_authenticator` / `custom_authorizer`: plugins Cimmeria cannot run. */
+  customAuthenticator?: string;
+  customAuthorizer?: string;
 }
 
 function rules(entries: IniEntry[]): PermissionRule[] {
@@ -31,21 +34,24 @@ function rules(entries: IniEntry[]): PermissionRule[] {
 
 /**
  * Extracts the settings Cimmeria understands from a parsed `server.conf`:
- * `[server]` `port`, `jwt_secret`, `jwt_expire_minutes`; `[users]`;
- * `[read_permissions]` and `[write_permissions]`. Other keys (storage paths,
+ * `[server]` `port`, `jwt_secret`, `jwt_expire_minutes` (minutes, fractions
+ * allowed), `custom_authenticator` and `custom_authorizer` (to refuse them);
+ * `[users]`; `[read_permissions]` and `[write_permissions]`. Other keys (storage paths,
  * SSL, updown secret) have no meaning here and are ignored. Empty values
  * count as unset, as conan_server treats them.
  */
 export function conanServerConfFromIni(document: IniDocument): ConanServerConf {
   const conf: ConanServerConf = {};
   const server = new Map((document.get('server') ?? []).map((e) => [e.key, e.value]));
-  const set = (key: 'port' | 'jwtSecret' | 'jwtExpireMinutes', name: string) => {
+  const set = (key: 'port' | 'jwtSecret' | 'jwtExpireMinutes' | 'customAuthenticator' | 'customAuthorizer', name: string) => {
     const value = server.get(name);
     if (value !== undefined && value !== '') conf[key] = value;
   };
   set('port', 'port');
   set('jwtSecret', 'jwt_secret');
   set('jwtExpireMinutes', 'jwt_expire_minutes');
+  set('customAuthenticator', 'custom_authenticator');
+  set('customAuthorizer', 'custom_authorizer');
   const users = document.get('users');
   if (users) conf.users = Object.fromEntries(users.map((e) => [e.key, e.value]));
   const read = document.get('read_permissions');
@@ -109,5 +115,10 @@ export async function conanServerConfLayer(conf: ConanServerConf, file: string):
     layer.sources['permissions.write'] = `${file} [write_permissions]`;
   }
   if (conf.read || conf.write) layer.values.permissions = permissions;
+  const plugins: ConanServerPlugin[] = [];
+  const source = `${file} [server]`;
+  if (conf.customAuthenticator !== undefined) plugins.push({ key: 'custom_authenticator', value: conf.customAuthenticator, source });
+  if (conf.customAuthorizer !== undefined) plugins.push({ key: 'custom_authorizer', value: conf.customAuthorizer, source });
+  if (plugins.length > 0) layer.conanServerPlugins = plugins;
   return layer;
 }

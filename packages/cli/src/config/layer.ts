@@ -15,6 +15,17 @@ export interface ConfigLayer {
   sources: Record<string, string>;
   /** Things worth telling the operator that are not errors. */
   warnings?: string[];
+  /** conan_server plugins the source names: Cimmeria cannot run them, so they stop startup unless ignored. */
+  conanServerPlugins?: ConanServerPlugin[];
+}
+
+/** A `custom_authenticator` or `custom_authorizer` of a conan_server conf. */
+export interface ConanServerPlugin {
+  key: 'custom_authenticator' | 'custom_authorizer';
+  /** The plugin's name, as written. */
+  value: string;
+  /** Where it is written: `FILE [server]`. */
+  source: string;
 }
 
 /** Reads a configuration source's text; a failure is a {@link ConfigError} naming `what` and the file. */

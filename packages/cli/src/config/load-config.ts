@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { readConanServerConf } from './conan-server-conf.js';
-import { readConfigText, type ConfigLayer, type RawConfig } from './layer.js';
+import { readConfigText, type ConanServerPlugin, type ConfigLayer, type RawConfig } from './layer.js';
 import { configSchema, type CimmeriaConfig } from './schema.js';
 
 /** Environment variables read by {@link loadConfig}, and the key each sets. */
@@ -14,6 +14,8 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_TOKEN_SECRET: 'tokenSecret',
   CIMMERIA_TOKEN_EXPIRES_MINUTES: 'tokenExpiresMinutes',
   CIMMERIA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  CIMMERIA_MAX_TEXT_FILE_BYTES: 'maxTextFileBytes',
+  CIMMERIA_REUPLOAD_MAKES_LATEST: 'reuploadMakesLatest',
   CIMMERIA_LOG_LEVEL: 'logLevel',
   CIMMERIA_DATABASE: 'database',
   CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',
@@ -36,6 +38,8 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_CONNECTION_IDLE_TIMEOUT_MS: 'connectionIdleTimeoutMs',
   CIMMERIA_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
+  CIMMERIA_CHECKSUM_DEPLOY: 'checksumDeploy',
+  CIMMERIA_IGNORE_CONAN_SERVER_PLUGINS: 'ignoreConanServerPlugins',
 };
 
 /** Names the config file when `--config` is not given. */
@@ -141,7 +145,12 @@ export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
       }
     }
   }
-  return { values, sources, warnings: layers.flatMap((l) => l.warnings ?? []) };
+  return {
+    values,
+    sources,
+    warnings: layers.flatMap((l) => l.warnings ?? []),
+    conanServerPlugins: layers.flatMap((l) => l.conanServerPlugins ?? []),
+  };
 }
 
 function sourceOf(path: PropertyKey[], sources: Record<string, string>): string | undefined {
@@ -196,6 +205,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Cimme
   for (const warning of merged.warnings ?? []) warn(warning);
   const result = configSchema.safeParse(merged.values);
   if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, merged.sources));
+  checkConanServerPlugins(merged.conanServerPlugins ?? [], result.data.ignoreConanServerPlugins, warn);
   const data = resolve(cwd, result.data.data);
   return {
     ...result.data,
@@ -203,6 +213,47 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Cimme
     database: resolveLocalUrl('sqlite:', result.data.database, cwd),
     storage: resolveLocalUrl('fs:', result.data.storage, cwd),
   };
+}
+
+const PLUGIN_STAND_IN: Record<ConanServerPlugin['key'], { who: string; decides: string; instead: string }> = {
+  custom_authenticator: {
+    who: "the conf's [users]",
+    decides: 'who logs in',
+    instead: 'embed Cimmeria and pass your own Authenticator (createRegistry({ authenticator }))',
+  },
+  custom_authorizer: {
+    who: "the conf's [read_permissions] and [write_permissions]",
+    decides: 'who may read and write',
+    instead: 'embed Cimmeria and pass your own Authorizer (createRegistry({ authorizer }))',
+  },
+};
+
+/**
+ * conan_server plugins cannot run here, and starting without them could let
+ * more people in than the plugin did: refuse, unless the operator said to go on.
+ */
+function checkConanServerPlugins(plugins: ConanServerPlugin[], ignore: boolean, warn: (message: string) => void): void {
+  const named = (p: ConanServerPlugin) => `${p.source} ${p.key} = ${p.value}`;
+  if (ignore) {
+    for (const p of plugins) {
+      const { who, decides } = PLUGIN_STAND_IN[p.key];
+      warn(`${named(p)} is ignored (ignoreConanServerPlugins): ${who} decide ${decides} instead`);
+    }
+    return;
+  }
+  if (plugins.length === 0) return;
+  throw new ConfigError(
+    plugins
+      .map((p) => {
+        const { who, decides, instead } = PLUGIN_STAND_IN[p.key];
+        return (
+          `${named(p)}: conan_server plugins do not run in Cimmeria, and without it ${who} would decide ${decides}. ` +
+          `To keep its checks, ${instead}; to start without it, set ignoreConanServerPlugins: true ` +
+          '(CIMMERIA_IGNORE_CONAN_SERVER_PLUGINS=true).'
+        );
+      })
+      .join('\n'),
+  );
 }
 
 /** `sqlite:` and `fs:` paths come back absolute, so a later chdir cannot move them. */

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
 import { z } from 'zod';
 
 /** Log levels, from the loudest filter to the quietest. */
@@ -12,6 +12,8 @@ export const DEFAULTS = {
   data: './cimmeria-data',
   tokenExpiresMinutes: 120,
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  maxTextFileBytes: DEFAULT_MAX_TEXT_FILE_BYTES,
+  reuploadMakesLatest: false,
   logLevel: 'info',
   databasePoolSize: 10,
   databaseTimeoutMs: 5000,
@@ -30,14 +32,50 @@ export const DEFAULTS = {
   connectionIdleTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1000,
+  checksumDeploy: true,
+  ignoreConanServerPlugins: false,
 } as const;
 
-/** User names: what Basic auth and permission rules can carry (no `:`, `,`, blanks). */
-export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$/;
-const USER_NAME_TEXT = 'letters, digits, "_", ".", "@", "-" (at most 64, not starting with ".", "@" or "-")';
+/** Longest user name. */
+export const USER_NAME_MAX_LENGTH = 64;
+
+/**
+ * Why `name` cannot be a user, or `undefined` when it can. conan_server takes
+ * any `[users]` key (`super admin` included); refused are only the names no
+ * client could log in with, or no permission rule could name.
+ */
+export function userNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.length > USER_NAME_MAX_LENGTH) return `is longer than ${USER_NAME_MAX_LENGTH} characters`;
+  if (name.includes(':')) return "contains ':', where HTTP Basic authentication splits user from password: it could never log in";
+  if (name.includes(',')) return "contains ',', which separates users in permission rules: no rule could name it";
+  if (name !== name.trim()) return 'starts or ends with a blank, which permission rules and server.conf drop: no rule could name it';
+  if (name === '*') return "is '*', which means anyone in permission rules";
+  if (name === '?') return "is '?', which means any logged-in user in permission rules";
+  // The Conan client sends Basic credentials in Latin-1, others in UTF-8: only ASCII reads the same from all.
+  if (!/^[\x20-\x7e]+$/.test(name)) {
+    return 'has characters other than printable ASCII: the Conan client sends user names in Latin-1, not UTF-8, so it could not log in';
+  }
+  return undefined;
+}
 
 // Environment variables and flags are strings: accept "9300" where a number is expected.
 const fromDigits = (value: unknown) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value);
+
+// Decimal numbers in strings too: "0.02" (conan_server's jwt_expire_minutes is a float).
+const fromDecimal = (value: unknown) =>
+  typeof value === 'string' && /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value;
+
+const BOOLEAN_TEXT: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
+
+/** `true`/`false`, also as the strings environment variables carry (`true`, `false`, `1`, `0`). */
+function boolean() {
+  const error = 'expected true or false';
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? (BOOLEAN_TEXT[value.trim().toLowerCase()] ?? value) : value),
+    z.boolean({ error }),
+  );
+}
 
 function integer(min: number, max: number) {
   const error = `expected an integer between ${min} and ${max}`;
@@ -100,6 +138,8 @@ const permissionRule = z.strictObject({
   ),
 });
 
+const MINUTES_ERROR = 'expected a number of minutes above 0 and at most 525600, fractions allowed (such as 0.5)';
+
 const rules = z.array(permissionRule, { error: 'expected a list of {pattern, users} rules, first match wins' });
 
 /**
@@ -123,18 +163,32 @@ export const configSchema = z.strictObject({
       { error: 'expected a list of secrets (comma-separated in the environment)' },
     ),
   ).default([]),
-  tokenExpiresMinutes: integer(1, 525_600).default(DEFAULTS.tokenExpiresMinutes),
+  /** Session token lifetime; fractions allowed (conan_server's `jwt_expire_minutes: 0.02` is 1.2 s), rounded to whole seconds, at least 1. */
+  tokenExpiresMinutes: z
+    .preprocess(fromDecimal, z.number({ error: MINUTES_ERROR }).gt(0, { error: MINUTES_ERROR }).max(525_600, { error: MINUTES_ERROR }))
+    .default(DEFAULTS.tokenExpiresMinutes),
   maxUploadBytes: z
     .preprocess(fromSize, z.number({ error: sizeError }).int({ error: sizeError }).positive({ error: sizeError }))
     .default(DEFAULTS.maxUploadBytes),
+  /** Largest conaninfo.txt and conanmanifest.txt: the files the server itself reads (413 above). */
+  maxTextFileBytes: size().default(DEFAULTS.maxTextFileBytes),
+  /** `conan upload --force` of a published revision makes it the latest again (Conan expects it to keep its place). */
+  reuploadMakesLatest: boolean().default(DEFAULTS.reuploadMakesLatest),
   users: z
     .record(
-      z.string().regex(USER_NAME, { error: `expected a user name made of ${USER_NAME_TEXT}` }),
+      z.string(),
       z.string({ error: 'expected a scrypt hash (make one with `cimmeria hash-password`)' }).regex(/^scrypt\$/, {
         error: 'expected a scrypt hash (make one with `cimmeria hash-password`), not a plaintext password',
       }),
       { error: 'expected a map of user name -> scrypt hash' },
     )
+    // Checked here rather than as the record's key schema, so each message names its user.
+    .superRefine((users, ctx) => {
+      for (const name of Object.keys(users)) {
+        const problem = userNameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `user name '${name}' ${problem}` });
+      }
+    })
     .default({}),
   permissions: z
     .strictObject(
@@ -170,6 +224,17 @@ export const configSchema = z.strictObject({
   downloads: z.enum(['redirect', 'stream'], { error: 'expected redirect or stream' }).default(DEFAULTS.downloads),
   /** Lifetime of presigned download URLs. */
   presignExpiresSeconds: integer(1, 604_800).default(DEFAULTS.presignExpiresSeconds),
+  /**
+   * Checksum deploy (advertised `checksum_deploy`): clients skip sending bytes
+   * the server already has. Off, every upload sends its bytes; for networks
+   * where the client's unretried checksum probe fails (Conan 2.9).
+   */
+  checksumDeploy: boolean().default(DEFAULTS.checksumDeploy),
+  /**
+   * Start although the conan_server conf names `custom_authenticator` or
+   * `custom_authorizer` (plugins Cimmeria cannot run), with a warning.
+   */
+  ignoreConanServerPlugins: boolean().default(DEFAULTS.ignoreConanServerPlugins),
   /** Liveness probe path (200 while the process answers). */
   healthPath: probePath.default(DEFAULTS.healthPath),
   /** Readiness probe path (200 when both stores answer and the node is not draining). */

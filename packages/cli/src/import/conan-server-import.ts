@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  ID_RULE,
   MANIFEST_FILE,
   checkFilePath,
   formatPackageRevision,
@@ -109,7 +110,7 @@ export async function importConanServer(options: ImportConanServerOptions): Prom
     for (const listed of await listedRevisions(folder.location, at, tally)) {
       const revision = listed.revision;
       if (!revisionSchema.safeParse(revision).success) {
-        tally.problem(`${at}/${REVISIONS_FILE}`, `invalid recipe revision '${revision}': must be 1-64 lowercase hex digits`);
+        tally.problem(`${at}/${REVISIONS_FILE}`, `invalid recipe revision '${revision}': ${ID_RULE}`);
         continue;
       }
       const recipeRevision: RecipeRevisionRef = { ...ref, revision };
@@ -150,13 +151,13 @@ async function importBinaries(
   for (const packageId of packageIds) {
     const at = `${packagesAt}/${packageId}`;
     if (!packageIdSchema.safeParse(packageId).success) {
-      tally.problem(at, `invalid package id '${packageId}': must be 1-64 lowercase hex digits`);
+      tally.problem(at, `invalid package id '${packageId}': ${ID_RULE}`);
       continue;
     }
     for (const listed of await listedRevisions(join(packagesFolder, packageId), at, tally)) {
       const packageRevision = listed.revision;
       if (!revisionSchema.safeParse(packageRevision).success) {
-        tally.problem(`${at}/${REVISIONS_FILE}`, `invalid package revision '${packageRevision}': must be 1-64 lowercase hex digits`);
+        tally.problem(`${at}/${REVISIONS_FILE}`, `invalid package revision '${packageRevision}': ${ID_RULE}`);
         continue;
       }
       const skipped = await importRevision(tally, options, { kind: 'package', ref: { ...recipeRevision, packageId, packageRevision } }, {

@@ -1,4 +1,4 @@
-import { fnmatchToRegExp } from '../reference/fnmatch.js';
+import { compileFnmatch } from '../reference/fnmatch.js';
 import type { RecipeRef } from '../reference/references.js';
 import type { Principal } from './principal.js';
 
@@ -43,9 +43,9 @@ function compileRule(rule: PermissionRule): CompiledRule {
   const part = (pattern: string | undefined) => {
     // A rule without @user/channel applies only to references without them, as in conan_server.
     if (pattern === undefined) return (value: string | undefined) => value === undefined;
-    const regexp = fnmatchToRegExp(pattern);
+    const compiled = compileFnmatch(pattern);
     // `_` stands for "no user/channel" on the wire and in rules.
-    return (value: string | undefined) => regexp.test(value ?? '_');
+    return (value: string | undefined) => compiled.matches(value ?? '_');
   };
   const checks = [part(name), part(version), part(user), part(user === undefined ? undefined : (channel ?? '*'))];
   return {

@@ -15,8 +15,9 @@ import type { Operation } from '../routes/conan-routes.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { errorResponse } from './error-status.js';
-import { createHealthHandler, type HealthOptions } from './health.js';
+import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
 import { parseRange } from './range.js';
+import { requestBody } from './request-body.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
 import { empty, json, revisionJson, text } from './responses.js';
 
@@ -36,7 +37,11 @@ export interface ConanHandlerOptions {
    * API starts at the first `/v1/` or `/v2/` segment of the path.
    */
   basePath?: string;
-  /** Called with unexpected errors (those answered with 500) and backend outages (503). */
+  /**
+   * Called with unexpected errors (those answered with 500), backend
+   * outages (503) and failed readiness checks ({@link ReadinessCheckError},
+   * whose details the probe's answer leaves out).
+   */
   onError?: (error: unknown, request: Request) => void;
   /**
    * Also answer liveness and readiness probes (`/healthz`, `/readyz` under
@@ -64,7 +69,9 @@ interface Context {
  */
 export function createConanHandler(registry: HasService, options: ConanHandlerOptions = {}): FetchHandler {
   const service = registry.service;
-  const health = options.health ? createHealthHandler(service, options.health === true ? {} : options.health) : undefined;
+  const health = options.health
+    ? createHealthHandler(service, options.health === true ? {} : options.health, options.onError)
+    : undefined;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
 
   async function principalOf(request: Request): Promise<Principal | undefined> {
@@ -127,9 +134,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       await service.deployByChecksum(ctx.principal, owner, path, info.sha1);
       return empty(201);
     }
-    // Node's web streams are async iterable; the DOM typings do not say so.
-    const body = (ctx.request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
-    await service.upload(ctx.principal, owner, path, body, info);
+    await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info);
     return empty(200);
   }
 

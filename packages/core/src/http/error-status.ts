@@ -19,6 +19,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   RANGE_NOT_SATISFIABLE: 416,
   UNAVAILABLE: 503,
+  // Nobody is left to read it when the client went away; a host that reads
+  // bodies another way may still have a client to tell its body was broken.
+  CLIENT_CLOSED: 400,
 };
 
 /** Seconds a client should wait before retrying a 503. */

@@ -12,7 +12,28 @@ export interface HealthOptions {
   checkTimeoutMs?: number;
 }
 
-type Check = 'ok' | string;
+/** What a readiness probe shows of one store: never its error text, which may name internal hosts. */
+export type ReadinessOutcome = 'ok' | 'unavailable' | 'timeout';
+
+/** The stores a readiness probe checks. */
+export type ReadinessCheckName = 'metadata' | 'blobs';
+
+/**
+ * A store failed a readiness check. The probe answers only `unavailable` or
+ * `timeout`; this error, with the backend's own error as `cause`, goes to
+ * the handler's `onError` so the operator's log has the details.
+ */
+export class ReadinessCheckError extends Error {
+  constructor(
+    readonly check: ReadinessCheckName,
+    readonly outcome: Exclude<ReadinessOutcome, 'ok'>,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Readiness check of the ${check} store: ${detail}`, options);
+    this.name = 'ReadinessCheckError';
+  }
+}
 
 const jsonResponse = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), {
@@ -21,15 +42,23 @@ const jsonResponse = (status: number, body: unknown) =>
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   });
 
-async function check(probe: () => Promise<void>, timeoutMs: number): Promise<Check> {
+async function check(
+  name: ReadinessCheckName,
+  probe: () => Promise<void>,
+  timeoutMs: number,
+  report: (error: ReadinessCheckError) => void,
+): Promise<ReadinessOutcome> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    return await Promise.race([probe().then(() => 'ok' as const), timeout]);
+    const outcome = await Promise.race([probe().then(() => 'ok' as const), timeout]);
+    if (outcome === 'timeout') report(new ReadinessCheckError(name, 'timeout', `no answer within ${timeoutMs} ms`));
+    return outcome;
   } catch (error) {
-    return (error as Error).message || String(error);
+    report(new ReadinessCheckError(name, 'unavailable', (error as Error)?.message || String(error), { cause: error }));
+    return 'unavailable';
   } finally {
     clearTimeout(timer);
   }
@@ -38,11 +67,14 @@ async function check(probe: () => Promise<void>, timeoutMs: number): Promise<Che
 /**
  * The health endpoints: answers `GET`/`HEAD` on the liveness and readiness
  * paths (relative to `basePath`) and returns `undefined` for every other
- * request, so it can sit in front of any handler.
+ * request, so it can sit in front of any handler. A failed readiness check
+ * shows only `unavailable` or `timeout`; its details go to `onError` as a
+ * {@link ReadinessCheckError}.
  */
 export function createHealthHandler(
   service: Pick<ConanService, 'metadata' | 'blobs'>,
   options: HealthOptions = {},
+  onError?: (error: unknown, request: Request) => void,
 ): (request: Request, path: string) => Promise<Response | undefined> {
   const healthPath = options.healthPath ?? '/healthz';
   const readyPath = options.readyPath ?? '/readyz';
@@ -55,9 +87,10 @@ export function createHealthHandler(
     if (path === healthPath) return jsonResponse(200, { status: 'alive' });
     if (options.draining?.()) return jsonResponse(503, { status: 'draining' });
     const blobs = service.blobs;
+    const report = (error: ReadinessCheckError) => onError?.(error, request);
     const [metadata, blobStore] = await Promise.all([
-      check(() => service.metadata.ping(), timeoutMs),
-      blobs.ping ? check(() => blobs.ping!(), timeoutMs) : Promise.resolve<Check>('ok'),
+      check('metadata', () => service.metadata.ping(), timeoutMs, report),
+      blobs.ping ? check('blobs', () => blobs.ping!(), timeoutMs, report) : Promise.resolve<ReadinessOutcome>('ok'),
     ]);
     const ready = metadata === 'ok' && blobStore === 'ok';
     return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks: { metadata, blobs: blobStore } });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PATTERN_LENGTH } from '../reference/fnmatch.js';
 import { ConanError } from '../service/errors.js';
 
 /**
@@ -62,7 +63,11 @@ export function uploadHeaders(headers: Headers): { sha1?: string; contentLength?
 }
 
 const searchQuery = z.object({
-  q: z.string().max(512, 'q must be at most 512 characters').default('*'),
+  // Matching is linear, but its cost still grows with the pattern: bound it.
+  q: z
+    .string()
+    .max(MAX_PATTERN_LENGTH, `q must be at most ${MAX_PATTERN_LENGTH} characters`)
+    .default('*'),
   ignorecase: z
     .enum(['true', 'false', 'True', 'False', '1', '0'], { message: "ignorecase must be 'true' or 'false'" })
     .default('true')

@@ -38,7 +38,18 @@ export interface GarbageReport {
   bytesFreed: number;
   /** Blobs kept because they are younger than the grace period. */
   keptYoung: number;
-  /** Blobs whose record was released but whose bytes could not be deleted (retried by the next run). */
+  /**
+   * What interrupted uploads left in the blob store (temporary files,
+   * incomplete multipart uploads), last active before the grace period:
+   * removed (or, in a dry run, that would be), and the bytes they held.
+   * Absent until the blob scan is done, and when the store cannot tell
+   * (no {@link BlobStore.removeAbandonedUploads}).
+   */
+  abandonedUploads?: { removed: number; bytes: number };
+  /**
+   * Blobs whose record was released but whose bytes could not be deleted,
+   * and upload leftovers that could not be removed (retried by the next run).
+   */
   failed: { key: string; message: string }[];
   dryRun: boolean;
 }
@@ -46,7 +57,8 @@ export interface GarbageReport {
 /**
  * First removes the records of revisions left unpublished (deleted, or
  * abandoned mid-upload) for longer than the grace period, then the blobs no
- * record uses, older than the grace period. Safe while nodes serve: a blob
+ * record uses, older than the grace period, then what uploads interrupted
+ * before the grace period left in the blob store (when the store can tell). Safe while nodes serve: a blob
  * is released in one metadata statement that a concurrent checksum-deploy
  * link either precedes (refreshing the record, so the blob is kept) or
  * follows (finding it gone, so the client uploads).
@@ -95,5 +107,12 @@ export async function collectGarbage(options: CollectGarbageOptions): Promise<Ga
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+
+  if (blobs.removeAbandonedUploads) {
+    const abandoned = await blobs.removeAbandonedUploads(new Date(cutoffMs), { dryRun: options.dryRun });
+    report.abandonedUploads = { removed: abandoned.removed, bytes: abandoned.bytes };
+    for (const failure of abandoned.failed) report.failed.push({ key: failure.id, message: failure.message });
+    options.onProgress?.({ ...report, purged: { ...report.purged }, abandonedUploads: { ...report.abandonedUploads } });
+  }
   return report;
 }

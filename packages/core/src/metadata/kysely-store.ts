@@ -3,12 +3,18 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { PackageRef, PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
 import {
   MANIFEST_FILE,
+  ManifestMismatchError,
+  RevisionOverwriteError,
+  type BinaryEntry,
   type BlobRecord,
   type BlobUse,
   type FileOwner,
+  type LinkFileOptions,
+  type NewBlob,
   type PurgeOptions,
   type PurgeReport,
   type RecordFileOptions,
+  type RecordOutcome,
   type ReleaseBlobsOptions,
   type MetadataStore,
   type PackageEntry,
@@ -16,6 +22,7 @@ import {
   type StoredFile,
 } from './metadata-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -135,6 +142,48 @@ export class KyselyMetadataStore implements MetadataStore {
     return [...latest.values()];
   }
 
+  async latestBinaries(ref: RecipeRevisionRef): Promise<BinaryEntry[] | undefined> {
+    // One query: the recipe revision (no row: not visible), left-joined to
+    // the latest published revision of each binary, its conaninfo.txt and
+    // the text kept with that file's bytes. Every step is an index lookup.
+    const rows = await this.recipeRevisionsQuery(this.db, ref)
+      .where('rr.revision', '=', ref.revision)
+      .where('rr.published_at', 'is not', null)
+      .leftJoin('package_revisions as pr', (join) =>
+        join.onRef('pr.recipe_revision_id', '=', 'rr.id').on((eb) =>
+          eb(
+            'pr.published_at',
+            '=',
+            eb
+              .selectFrom('package_revisions as newest')
+              .whereRef('newest.recipe_revision_id', '=', 'pr.recipe_revision_id')
+              .whereRef('newest.package_id', '=', 'pr.package_id')
+              .select((e) => e.fn.max('newest.published_at').as('latest')),
+          ),
+        ),
+      )
+      .leftJoin('package_files as pf', (join) =>
+        join.onRef('pf.package_revision_id', '=', 'pr.id').on('pf.path', '=', PACKAGE_INFO_FILE),
+      )
+      .leftJoin('blobs as b', 'b.key', 'pf.blob_key')
+      .select(['pr.package_id', 'pr.revision', 'pr.published_at', 'pf.blob_key', 'pf.size', 'b.content'])
+      .orderBy('pr.package_id')
+      .orderBy('pr.revision')
+      .execute();
+    if (rows.length === 0) return undefined;
+    const binaries = new Map<string, BinaryEntry>();
+    for (const row of rows) {
+      // Imports may publish two revisions of a binary at the same time: the first wins.
+      if (row.package_id === null || row.revision === null || binaries.has(row.package_id)) continue;
+      const entry: BinaryEntry = { packageId: row.package_id, revision: row.revision, timeMicros: toNumber(row.published_at!) };
+      if (row.blob_key !== null) {
+        entry.conaninfo = { blobKey: row.blob_key, size: toNumber(row.size!), ...(row.content === null ? {} : { content: row.content }) };
+      }
+      binaries.set(row.package_id, entry);
+    }
+    return [...binaries.values()];
+  }
+
   /** Id of the visible revision owning files, or `undefined`. */
   private async visibleOwnerId(owner: FileOwner): Promise<string | undefined> {
     if (owner.kind === 'recipe') {
@@ -210,19 +259,14 @@ export class KyselyMetadataStore implements MetadataStore {
 
   // --- writes ------------------------------------------------------------
 
-  async recordFile(owner: FileOwner, path: string, blob: BlobRecord, options: RecordFileOptions = {}): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  async recordFile(owner: FileOwner, path: string, blob: NewBlob, options: RecordFileOptions = {}): Promise<RecordOutcome> {
+    return this.db.transaction().execute(async (trx) => {
       const now = await this.clock(trx);
-      await trx
-        .insertInto('blobs')
-        .values({ key: blob.key, size: blob.size, sha1: blob.sha1, sha256: blob.sha256, created_at: now })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
-      await this.recordFileRow(trx, owner, path, blob, now, options.publishedAtMicros);
+      return this.writeFile(trx, owner, path, blob, now, options, true);
     });
   }
 
-  async linkFile(owner: FileOwner, path: string, blobKey: string): Promise<boolean> {
+  async linkFile(owner: FileOwner, path: string, blobKey: string, options: LinkFileOptions = {}): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const now = await this.clock(trx);
       // Refreshing the record locks it: a concurrent releaseBlobs either ran
@@ -231,24 +275,40 @@ export class KyselyMetadataStore implements MetadataStore {
         .updateTable('blobs')
         .set({ created_at: now })
         .where('key', '=', blobKey)
-        .returning(['key', 'size', 'sha1', 'sha256'])
+        .returning(['key', 'size', 'sha1', 'sha256', 'md5', 'content'])
         .executeTakeFirst();
       if (!touched) return false;
-      const blob = { key: touched.key, size: toNumber(touched.size), sha1: touched.sha1, sha256: touched.sha256 };
-      await this.recordFileRow(trx, owner, path, blob, now, undefined);
+      // Bytes stored under another name (or before md5 and text were kept)
+      // cannot be checked or listed without reading them: have them sent.
+      if ((keepsMd5(path) && touched.md5 === null) || (keepsText(path) && touched.content === null)) return false;
+      const blob: NewBlob = {
+        key: touched.key,
+        size: toNumber(touched.size),
+        sha1: touched.sha1,
+        sha256: touched.sha256,
+        ...(touched.md5 === null ? {} : { md5: touched.md5 }),
+        ...(touched.content === null ? {} : { text: touched.content }),
+      };
+      await this.writeFile(trx, owner, path, blob, now, options, false);
       return true;
     });
   }
 
-  /** The file row of `path`, creating its revision; storing the manifest publishes. */
-  private async recordFileRow(
+  /**
+   * Records `path` of a revision (creating the revision), enforcing that a
+   * revision id means one content; storing the manifest publishes. With
+   * `insertBlob`, also records the blob (a new upload; a link refreshed its
+   * existing record already).
+   */
+  private async writeFile(
     trx: Transaction<Database>,
     owner: FileOwner,
     path: string,
-    blob: BlobRecord,
+    blob: NewBlob,
     now: number,
-    publishedAt: number | undefined,
-  ): Promise<void> {
+    options: RecordFileOptions,
+    insertBlob: boolean,
+  ): Promise<RecordOutcome> {
     const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
     const packageRevisionId =
       owner.kind === 'package' ? await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now) : undefined;
@@ -258,21 +318,102 @@ export class KyselyMetadataStore implements MetadataStore {
       packageRevisionId === undefined
         ? (['recipe_revisions', 'recipe_files', 'recipe_revision_id', recipeRevisionId] as const)
         : (['package_revisions', 'package_files', 'package_revision_id', packageRevisionId] as const);
-    // Recording a file brings a deleted revision back (its id is its content).
-    await trx
+    // Lock the revision first: records into it take turns from here (a row
+    // lock on PostgreSQL, after which each READ COMMITTED statement sees what
+    // the previous holder committed; SQLite has one writer at a time), so a
+    // check below and the write it allows never interleave with another
+    // node's record of the same revision.
+    const locked = await trx
       .updateTable(revisions as 'recipe_revisions')
-      .set({ deleted_at: null, touched_at: now })
+      .set((eb) => ({ touched_at: eb.ref('touched_at') }))
       .where('id', '=', ownerId)
-      .execute();
-    const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
-    await trx
-      .insertInto(files as 'recipe_files')
-      .values({ [ownerColumn]: ownerId, ...file } as { recipe_revision_id: string } & typeof file)
-      .onConflict((oc) => oc.columns([ownerColumn as 'recipe_revision_id', 'path']).doUpdateSet(file))
-      .execute();
-    if (path !== MANIFEST_FILE) return;
-    if (owner.kind === 'recipe') await this.publishRecipeRevision(trx, recipeRevisionId, now, publishedAt);
-    else await this.publishPackageRevision(trx, ownerId, recipeRevisionId, owner.ref.packageId, now, publishedAt);
+      .returning('published_at')
+      .executeTakeFirstOrThrow();
+    const published = locked.published_at !== null;
+    const fileOf = (filePath: string) =>
+      trx
+        .selectFrom(`${files} as f` as 'recipe_files as f')
+        .leftJoin('blobs as b', 'b.key', 'f.blob_key')
+        .where(`f.${ownerColumn}` as 'f.recipe_revision_id', '=', ownerId)
+        .where('f.path', '=', filePath)
+        .select(['f.sha1', 'b.md5', 'b.content'])
+        .executeTakeFirst();
+
+    const existing = await trx
+      .selectFrom(files as 'recipe_files')
+      .where(ownerColumn as 'recipe_revision_id', '=', ownerId)
+      .where('path', '=', path)
+      .select(['sha1', 'blob_key'])
+      .executeTakeFirst();
+    const sameBytes = existing !== undefined && existing.sha1 === blob.sha1;
+    if (published && existing && !sameBytes && !isMetadataPath(path) && !options.allowOverwrite) {
+      throw new RevisionOverwriteError(path);
+    }
+    const unchanged = sameBytes && !options.replaceSameBytes;
+    const unchangedPublished = published && sameBytes;
+    if (!unchangedPublished) {
+      // The manifest is checked whenever it is stored (publishing needs it);
+      // the file it lists when it replaces that of a published revision (an
+      // unpublished one is checked when its manifest comes).
+      const identity = identityFile(owner.kind);
+      if (path === MANIFEST_FILE && blob.text !== undefined) {
+        const file = await fileOf(identity);
+        const listed = listedMd5(blob.text, identity);
+        if (file?.md5 && listed !== undefined && listed !== file.md5) {
+          throw new ManifestMismatchError(identity, listed, file.md5);
+        }
+      } else if (path === identity && published && blob.md5 !== undefined) {
+        const manifest = await fileOf(MANIFEST_FILE);
+        const listed = manifest?.content ? listedMd5(manifest.content, identity) : undefined;
+        if (listed !== undefined && listed !== blob.md5.toLowerCase()) {
+          throw new ManifestMismatchError(identity, listed, blob.md5.toLowerCase());
+        }
+      }
+      // Recording a file brings a deleted revision back (its id is its content).
+      await trx
+        .updateTable(revisions as 'recipe_revisions')
+        .set({ deleted_at: null, touched_at: now })
+        .where('id', '=', ownerId)
+        .execute();
+    }
+    if (!unchanged) {
+      if (insertBlob) {
+        await trx
+          .insertInto('blobs')
+          .values({
+            key: blob.key,
+            size: blob.size,
+            sha1: blob.sha1,
+            sha256: blob.sha256,
+            created_at: now,
+            md5: blob.md5?.toLowerCase() ?? null,
+            // PostgreSQL text cannot hold NUL; U+FFFD keeps every line a manifest
+            // check reads meaning the same (a path with a NUL matches no file).
+            content: blob.text?.replaceAll('\0', '\uFFFD') ?? null,
+          })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute();
+      }
+      const file = { path, blob_key: blob.key, size: blob.size, sha1: blob.sha1 };
+      await trx
+        .insertInto(files as 'recipe_files')
+        .values({ [ownerColumn]: ownerId, ...file } as { recipe_revision_id: string } & typeof file)
+        .onConflict((oc) => oc.columns([ownerColumn as 'recipe_revision_id', 'path']).doUpdateSet(file))
+        .execute();
+    }
+    // Rule 4: storing the manifest of a published revision again keeps its
+    // time and place, unless asked otherwise (or given a time, by imports).
+    const publishes =
+      path === MANIFEST_FILE &&
+      (!published || options.reuploadMakesLatest === true || options.publishedAtMicros !== undefined);
+    if (publishes) {
+      if (owner.kind === 'recipe') {
+        await this.publishRecipeRevision(trx, recipeRevisionId, now, options.publishedAtMicros);
+      } else {
+        await this.publishPackageRevision(trx, ownerId, recipeRevisionId, owner.ref.packageId, now, options.publishedAtMicros);
+      }
+    }
+    return unchanged ? { status: 'unchanged', blobKey: existing!.blob_key } : { status: 'recorded' };
   }
 
   private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {
@@ -334,7 +475,7 @@ export class KyselyMetadataStore implements MetadataStore {
 
   /**
    * Publishes with a time strictly after every sibling's, so "latest" is
-   * well defined even when clocks tie (rule 4: a re-upload becomes latest).
+   * well defined even when clocks tie.
    */
   private async publishRecipeRevision(
     trx: Transaction<Database>,

@@ -16,6 +16,17 @@ export interface PackageEntry extends RevisionEntry {
   packageId: string;
 }
 
+/** A binary of {@link MetadataStore.latestBinaries}: its latest revision and what a listing shows of it. */
+export interface BinaryEntry extends PackageEntry {
+  /** Its `conaninfo.txt`, if it has one. */
+  conaninfo?: {
+    blobKey: string;
+    size: number;
+    /** The text, kept at upload; absent for files stored before it was kept (read the blob, bounded). */
+    content?: string;
+  };
+}
+
 /** A file of a revision and the blob holding its bytes. */
 export interface StoredFile {
   path: string;
@@ -32,21 +43,59 @@ export interface BlobRecord {
   sha256: string;
 }
 
+/** A blob about to be recorded, with what the server keeps of the few files it checks or reads. */
+export interface NewBlob extends BlobRecord {
+  /** md5 of the bytes: given for `conanfile.py`, `conaninfo.txt` and `conanmanifest.txt`. */
+  md5?: string;
+  /** The bytes as text: given for `conaninfo.txt` and `conanmanifest.txt` (bounded by the caller). */
+  text?: string;
+}
+
 /** A stored blob and the recipes whose files use it (checksum deploy decides with these). */
 export interface BlobUse extends BlobRecord {
   /** Recipes with at least one file, of any revision or binary, stored in this blob. */
   recipes: RecipeRef[];
 }
 
+/** Options of {@link MetadataStore.linkFile} (and {@link MetadataStore.recordFile}). */
+export interface LinkFileOptions {
+  /**
+   * Replace a file of a published revision with other bytes (an overwrite:
+   * the caller may delete). Without it such a replacement throws
+   * {@link RevisionOverwriteError}. `metadata/*` files never need it.
+   */
+  allowOverwrite?: boolean;
+  /**
+   * Storing the manifest of a published revision again publishes it again,
+   * with a fresh time: it becomes the latest. Without it (rule 4 of
+   * DESIGN.md) it keeps its time and its place.
+   */
+  reuploadMakesLatest?: boolean;
+}
+
 /** Options of {@link MetadataStore.recordFile}. */
-export interface RecordFileOptions {
+export interface RecordFileOptions extends LinkFileOptions {
   /**
    * When `path` is the manifest: publish at exactly this time (microseconds
    * since the epoch) instead of the clock's, keeping the time a revision had
    * on another server (imports). Ordinary uploads leave it out.
    */
   publishedAtMicros?: number;
+  /**
+   * Point the file at the new blob even when the revision has the same bytes
+   * there already: the caller found the recorded blob missing from the blob
+   * store (restored or swapped), and this upload brings the bytes back.
+   */
+  replaceSameBytes?: boolean;
 }
+
+/**
+ * What recording a file did: `recorded` its blob, or left the file
+ * `unchanged` because the revision already has the same bytes (same sha1)
+ * at that path, in the blob `blobKey`; the caller then deletes the blob it
+ * just stored (after checking `blobKey` is really there).
+ */
+export type RecordOutcome = { status: 'recorded' } | { status: 'unchanged'; blobKey: string };
 
 /** Options of {@link MetadataStore.releaseBlobs}. */
 export interface ReleaseBlobsOptions {
@@ -82,6 +131,36 @@ export type FileOwner =
 /** The file whose storage publishes a revision (rule 3 of DESIGN.md). */
 export const MANIFEST_FILE = 'conanmanifest.txt';
 
+/**
+ * Thrown when a file of a published revision would be replaced by other
+ * bytes without {@link LinkFileOptions.allowOverwrite}. Nothing was changed.
+ */
+export class RevisionOverwriteError extends Error {
+  constructor(readonly path: string) {
+    super(`'${path}' of a published revision would be replaced by other bytes`);
+    this.name = 'RevisionOverwriteError';
+  }
+}
+
+/**
+ * Thrown when a revision's `conanmanifest.txt` lists another md5 for its
+ * `conanfile.py` (recipe) or `conaninfo.txt` (package) than the file has,
+ * whichever of the two was being recorded. Nothing was changed.
+ */
+export class ManifestMismatchError extends Error {
+  constructor(
+    /** The file checked: `conanfile.py` or `conaninfo.txt`. */
+    readonly path: string,
+    /** What the manifest lists for it. */
+    readonly listedMd5: string,
+    /** What the file has. */
+    readonly actualMd5: string,
+  ) {
+    super(`conanmanifest.txt lists md5 ${listedMd5} for ${path}, which has md5 ${actualMd5}`);
+    this.name = 'ManifestMismatchError';
+  }
+}
+
 /** Thrown by metadata stores when the database cannot be reached; the edge turns it into 503. */
 export class MetadataUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -103,6 +182,12 @@ export interface MetadataStore {
   packageRevisions(ref: PackageRef): Promise<RevisionEntry[]>;
   /** The latest visible revision of each binary package of a recipe revision. */
   latestPackages(ref: RecipeRevisionRef): Promise<PackageEntry[]>;
+  /**
+   * What listing the binaries of a recipe revision shows, in one query: the
+   * latest visible revision of each binary with its `conaninfo.txt` text.
+   * `undefined` when the recipe revision is not visible.
+   */
+  latestBinaries(ref: RecipeRevisionRef): Promise<BinaryEntry[] | undefined>;
   /** Files of a visible revision, or `undefined` if the revision is not visible. */
   files(owner: FileOwner): Promise<StoredFile[] | undefined>;
   /** One file of a visible revision, or `undefined`. */
@@ -112,18 +197,34 @@ export interface MetadataStore {
 
   /**
    * Records a stored blob as `path` of a revision, creating the revision if
-   * needed. Storing {@link MANIFEST_FILE} publishes the revision (or makes
-   * it the latest again) with a fresh time.
+   * needed, in one transaction that first locks the revision (so records
+   * racing on several nodes take turns). Storing {@link MANIFEST_FILE}
+   * publishes an unpublished revision with a fresh time; a published one
+   * keeps its time unless {@link LinkFileOptions.reuploadMakesLatest}.
+   *
+   * A revision id means one content (rule 6 of DESIGN.md):
+   * - the same bytes (sha1) at the same path leave the file `unchanged`;
+   * - other bytes replacing a file of a published revision (not under
+   *   `metadata/`) throw {@link RevisionOverwriteError} unless
+   *   {@link LinkFileOptions.allowOverwrite};
+   * - a manifest whose listed md5 contradicts the revision's `conanfile.py`
+   *   (recipe) or `conaninfo.txt` (package), and that file replaced in a
+   *   published revision so as to contradict its manifest, throw
+   *   {@link ManifestMismatchError}. A manifest that does not list the file,
+   *   or a file or manifest whose md5 or text was not kept, is no constraint.
+   * Thrown errors leave everything as it was.
    */
-  recordFile(owner: FileOwner, path: string, blob: BlobRecord, options?: RecordFileOptions): Promise<void>;
+  recordFile(owner: FileOwner, path: string, blob: NewBlob, options?: RecordFileOptions): Promise<RecordOutcome>;
   /**
    * Records an already stored blob as `path` of a revision, as
    * {@link recordFile} does (checksum deploy: no bytes are sent). Refreshes
    * the blob record's time in the same transaction so garbage collection
    * cannot remove it meanwhile. `false` (nothing recorded) when no record of
-   * `blobKey` exists any more.
+   * `blobKey` exists any more, or when `path` is one whose md5 or text the
+   * server keeps and the blob's were not kept (the client then sends the
+   * bytes).
    */
-  linkFile(owner: FileOwner, path: string, blobKey: string): Promise<boolean>;
+  linkFile(owner: FileOwner, path: string, blobKey: string, options?: LinkFileOptions): Promise<boolean>;
 
   /**
    * Deletes hide: a deleted revision is no longer visible, but its records

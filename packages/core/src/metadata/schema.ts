@@ -61,6 +61,10 @@ export interface BlobsTable {
   sha1: string;
   sha256: string;
   created_at: Micros;
+  /** md5 of the bytes, kept for the files a manifest is checked against (conanfile.py, conaninfo.txt, the manifest). */
+  md5: string | null;
+  /** The bytes as text, kept for the files the server reads (conaninfo.txt, conanmanifest.txt); bounded at upload. */
+  content: string | null;
 }
 
 export interface UsersTable {

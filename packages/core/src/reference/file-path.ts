@@ -1,4 +1,5 @@
 import { ConanError } from '../service/errors.js';
+import { printable } from './printable.js';
 
 const MAX_PATH_LENGTH = 1024;
 
@@ -21,9 +22,4 @@ export function checkFilePath(path: string): string {
     if (segment === '.' || segment === '..') throw reject(`'${segment}' segments are not allowed`);
   }
   return path;
-}
-
-function printable(path: string): string {
-  // eslint-disable-next-line no-control-regex
-  return path.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

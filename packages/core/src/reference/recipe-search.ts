@@ -1,20 +1,29 @@
-import { fnmatchToRegExp } from './fnmatch.js';
+import { compileFnmatch } from './fnmatch.js';
 import type { RecipeRef } from './references.js';
 
 /**
- * The prefixes a search pattern may match, as conan_server tries them:
- * `name`, `name/`, `name/version`, `name/version@`, `name/version@user`,
- * `name/version@user/`, `name/version@user/channel`.
+ * The reference as one text, and where the prefixes a search pattern may
+ * match end, as conan_server tries them: `name`, `name/`, `name/version`,
+ * `name/version@`, `name/version@user`, `name/version@user/`,
+ * `name/version@user/channel`.
  */
-function searchablePrefixes(ref: RecipeRef): string[] {
-  const base = [ref.name, `${ref.name}/`, `${ref.name}/${ref.version}`];
-  if (ref.user === undefined) return base;
-  const withAt = `${ref.name}/${ref.version}@`;
-  return [...base, withAt, `${withAt}${ref.user}`, `${withAt}${ref.user}/`, `${withAt}${ref.user}/${ref.channel}`];
+function searchablePrefixes(ref: RecipeRef): { text: string; lengths: number[] } {
+  const name = ref.name.length;
+  const version = name + 1 + ref.version.length;
+  const base = [name, name + 1, version];
+  if (ref.user === undefined) return { text: `${ref.name}/${ref.version}`, lengths: base };
+  const user = version + 1 + ref.user.length;
+  return {
+    text: `${ref.name}/${ref.version}@${ref.user}/${ref.channel}`,
+    lengths: [...base, version + 1, user, user + 1, user + 1 + (ref.channel ?? '').length],
+  };
 }
 
 /** Builds a predicate telling whether a recipe matches a `conan search` / `conan list` pattern. */
 export function recipeMatcher(pattern: string, ignoreCase: boolean): (ref: RecipeRef) => boolean {
-  const regexp = fnmatchToRegExp(pattern, ignoreCase);
-  return (ref) => searchablePrefixes(ref).some((prefix) => regexp.test(prefix));
+  const compiled = compileFnmatch(pattern, { ignoreCase });
+  return (ref) => {
+    const { text, lengths } = searchablePrefixes(ref);
+    return compiled.matchesAnyPrefix(text, lengths);
+  };
 }

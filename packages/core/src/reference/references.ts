@@ -1,5 +1,6 @@
 import { ConanError } from '../service/errors.js';
-import { NAME_PATTERN, PACKAGE_ID_PATTERN, REVISION_PATTERN } from './names.js';
+import { ID_RULE, NAME_PATTERN, PACKAGE_ID_PATTERN, REVISION_PATTERN } from './names.js';
+import { printable } from './printable.js';
 
 /** A recipe without revision: `name/version[@user/channel]`. User and channel are `undefined` when absent. */
 export interface RecipeRef {
@@ -56,19 +57,20 @@ export function recipeRefFromSegments(
   return { name, version, user, channel };
 }
 
-/** Validates a recipe or package revision string. */
+/**
+ * Validates a recipe or package revision: any one safe path segment, as
+ * conan_server takes (see {@link ID_PATTERN}). Throws `INVALID_REFERENCE`
+ * (400) for one that could never be stored; an unknown one is for the
+ * caller to answer 404.
+ */
 export function checkRevision(revision: string): string {
-  if (!REVISION_PATTERN.test(revision)) {
-    throw invalid('revision', revision, 'must be 1-64 lowercase hex digits');
-  }
+  if (!REVISION_PATTERN.test(revision)) throw invalid('revision', printable(revision, 80), ID_RULE);
   return revision;
 }
 
-/** Validates a package id string. */
+/** Validates a package id, by the same rule as {@link checkRevision}. */
 export function checkPackageId(packageId: string): string {
-  if (!PACKAGE_ID_PATTERN.test(packageId)) {
-    throw invalid('package id', packageId, 'must be 1-64 lowercase hex digits');
-  }
+  if (!PACKAGE_ID_PATTERN.test(packageId)) throw invalid('package id', printable(packageId, 80), ID_RULE);
   return packageId;
 }
 

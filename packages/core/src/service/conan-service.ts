@@ -1,14 +1,22 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/tokens.js';
 import {
   MANIFEST_FILE,
+  ManifestMismatchError,
+  RevisionOverwriteError,
+  type BinaryEntry,
   type FileOwner,
+  type LinkFileOptions,
   type MetadataStore,
+  type RecordFileOptions,
+  type RecordOutcome,
   type RevisionEntry,
   type StoredFile,
 } from '../metadata/metadata-store.js';
+import { keepsMd5, keepsText } from '../metadata/revision-content.js';
 import { literalPrefix } from '../reference/fnmatch.js';
 import { recipeMatcher } from '../reference/recipe-search.js';
 import {
@@ -26,7 +34,7 @@ import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from
 import { hashingStream } from '../storage/hashing.js';
 import { newBlobKey } from '../storage/blob-keys.js';
 import { ConanError } from './errors.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
 
 /** Binaries of a recipe revision as `conan list` wants them: package id -> its conaninfo.txt. */
 export type BinariesInfo = Record<string, { content: string }>;
@@ -46,6 +54,9 @@ export interface UploadInfo {
   /** `Content-Length`, checked against the maximum before reading. */
   contentLength?: number;
 }
+
+/** Recipes a search matches between two yields to the event loop. */
+const SEARCH_YIELD_EVERY = 100;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
@@ -76,6 +87,8 @@ export class ConanService {
   private readonly tokens: TokenService;
   private readonly authorizer: Authorizer;
   private readonly maxUploadBytes: number;
+  private readonly maxTextFileBytes: number;
+  private readonly reuploadMakesLatest: boolean;
   private readonly redirectDownloads: boolean;
   private readonly presignExpiresInSeconds: number;
   /** What ping advertises. */
@@ -88,6 +101,8 @@ export class ConanService {
     this.tokens = options.tokens;
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+    this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
+    this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
     this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
     this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
     this.capabilities = CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false);
@@ -132,16 +147,21 @@ export class ConanService {
   /**
    * Recipes matching an fnmatch pattern that the caller may read. An
    * anonymous caller whose pattern matches a recipe it may not read gets 401,
-   * as from conan_server, so the client offers a login.
+   * as from conan_server, so the client offers a login; the answer never
+   * names that recipe.
    */
   async search(principal: Principal | undefined, pattern: string, ignoreCase: boolean): Promise<string[]> {
     const matches = recipeMatcher(pattern, ignoreCase);
     const namePrefix = literalPrefix(pattern).split('/')[0] ?? '';
     const candidates = await this.metadata.searchRecipes(namePrefix);
     const results: string[] = [];
-    for (const ref of candidates.filter(matches)) {
+    for (let i = 0; i < candidates.length; i++) {
+      // Matching is linear but a store may hold many recipes: let other requests in now and then.
+      if (i > 0 && i % SEARCH_YIELD_EVERY === 0) await yieldToEventLoop();
+      const ref = candidates[i]!;
+      if (!matches(ref)) continue;
       if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
-      else if (!principal) throw new ConanError('UNAUTHORIZED', `Login required to read '${formatRecipe(ref)}'`);
+      else if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required to search these recipes');
     }
     return results;
   }
@@ -175,30 +195,39 @@ export class ConanService {
     return (await this.packageRevisions(principal, ref))[0]!;
   }
 
-  /** Binaries of a recipe revision, or of its latest revision when `revision` is absent. */
+  /**
+   * Binaries of a recipe revision, or of its latest revision when `revision`
+   * is absent: one metadata query, whose conaninfo.txt texts were kept at
+   * upload, so a listing reads no blob.
+   */
   async binaries(principal: Principal | undefined, ref: RecipeRef | RecipeRevisionRef): Promise<BinariesInfo> {
     await this.require(principal, 'read', ref);
     const revisionRef: RecipeRevisionRef =
       'revision' in ref ? ref : { ...ref, revision: (await this.latestRecipeRevision(principal, ref)).revision };
-    await this.visibleRecipeRevision(revisionRef);
-    const packages = await this.metadata.latestPackages(revisionRef);
+    const binaries = await this.metadata.latestBinaries(revisionRef);
+    if (!binaries) throw recipeNotFound(revisionRef);
     const entries = await Promise.all(
-      packages.map(async (pkg) => {
-        const owner: FileOwner = {
-          kind: 'package',
-          ref: { ...revisionRef, packageId: pkg.packageId, packageRevision: pkg.revision },
-        };
-        const info = await this.metadata.file(owner, 'conaninfo.txt');
-        const content = info ? await this.readText(info.blobKey) : '';
-        return [pkg.packageId, { content }] as const;
-      }),
+      binaries.map(async (binary) => [binary.packageId, { content: await this.conaninfoText(binary) }] as const),
     );
     return Object.fromEntries(entries);
   }
 
-  private async readText(key: string): Promise<string> {
-    const { body } = await this.blobs.get(key);
-    return new Response(body).text();
+  /**
+   * A binary's conaninfo.txt text. Files stored before the text was kept
+   * are read from their blob, but only within `maxTextFileBytes`: a larger
+   * one (let in by an older server) lists as empty rather than be read.
+   */
+  private async conaninfoText(binary: BinaryEntry): Promise<string> {
+    const info = binary.conaninfo;
+    if (!info) return '';
+    if (info.content !== undefined) return info.content;
+    if (info.size > this.maxTextFileBytes) return '';
+    const { body } = await this.blobs.get(info.blobKey);
+    const reading = hashingStream(body as unknown as AsyncIterable<Uint8Array>, this.maxTextFileBytes, { text: true });
+    for await (const _ of reading.stream) {
+      // Only the text is wanted.
+    }
+    return reading.digest().text ?? '';
   }
 
   /** Paths of the files of a visible revision. */
@@ -251,7 +280,10 @@ export class ConanService {
   /**
    * Streams an upload to blob storage while hashing it, checks the declared
    * sha1, and records it in one transaction. On any failure no trace is left
-   * but an unreferenced blob at worst (removed by GC).
+   * but an unreferenced blob at worst (removed by GC). `conaninfo.txt` and
+   * `conanmanifest.txt`, which the server reads, are bounded by
+   * `maxTextFileBytes` and their text kept; the same bytes as already
+   * recorded are a no-op (the copy just stored is deleted).
    */
   async upload(
     principal: Principal | undefined,
@@ -261,11 +293,19 @@ export class ConanService {
     info: UploadInfo,
   ): Promise<void> {
     await this.require(principal, 'write', owner.ref);
-    if (info.contentLength !== undefined && info.contentLength > this.maxUploadBytes) {
-      throw new ConanError('PAYLOAD_TOO_LARGE', `Upload of ${info.contentLength} bytes exceeds the maximum of ${this.maxUploadBytes} bytes`);
+    const text = keepsText(path);
+    const limit = text ? Math.min(this.maxTextFileBytes, this.maxUploadBytes) : this.maxUploadBytes;
+    if (info.contentLength !== undefined && info.contentLength > limit) {
+      throw new ConanError(
+        'PAYLOAD_TOO_LARGE',
+        text
+          ? `'${path}' of ${info.contentLength} bytes exceeds the maximum of ${limit} bytes for files the server reads`
+          : `Upload of ${info.contentLength} bytes exceeds the maximum of ${limit} bytes`,
+      );
     }
     const key = newBlobKey();
-    const hashing = hashingStream(body, this.maxUploadBytes);
+    const hashing = hashingStream(body, limit, { md5: keepsMd5(path), text });
+    let outcome: RecordOutcome;
     try {
       await this.blobs.put(key, hashing.stream);
       const digest = hashing.digest();
@@ -275,9 +315,58 @@ export class ConanService {
           `Checksum mismatch for '${path}': X-Checksum-Sha1 says ${info.sha1}, received bytes have ${digest.sha1}`,
         );
       }
-      await this.metadata.recordFile(owner, path, { key, ...digest });
+      const record = (extra: RecordFileOptions) =>
+        this.recordContent(principal, owner, path, (options) =>
+          this.metadata.recordFile(owner, path, { key, ...digest }, { ...options, ...extra }),
+        );
+      outcome = await record({});
+      // The same bytes again: a no-op, unless the recorded copy has gone
+      // missing from the blob store, when this upload brings them back.
+      if (outcome.status === 'unchanged' && (await this.blobs.stat(outcome.blobKey)) === undefined) {
+        outcome = await record({ replaceSameBytes: true });
+      }
     } catch (error) {
       await this.blobs.delete(key).catch(() => undefined);
+      throw error;
+    }
+    if (outcome.status === 'unchanged') await this.blobs.delete(key).catch(() => undefined);
+  }
+
+  /**
+   * Records a file under the rules that make a revision id mean one content
+   * (rule 6 of DESIGN.md). Replacing a file of a published revision with
+   * other bytes is an overwrite: when the store refuses one, the caller's
+   * delete permission decides whether to record it anyway (asked only then,
+   * so ordinary uploads cost no extra authorization).
+   */
+  private async recordContent<T>(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    record: (options: LinkFileOptions) => Promise<T>,
+  ): Promise<T> {
+    const options: LinkFileOptions = { reuploadMakesLatest: this.reuploadMakesLatest };
+    try {
+      try {
+        return await record(options);
+      } catch (error) {
+        if (!(error instanceof RevisionOverwriteError)) throw error;
+        if (!(await this.allowed(principal, 'delete', owner.ref))) {
+          const overwrite = `overwrite '${path}' of the published '${describeOwner(owner)}' with other bytes`;
+          throw principal
+            ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${overwrite} (that needs the delete permission)`)
+            : new ConanError('UNAUTHORIZED', `Login required to overwrite '${path}'`);
+        }
+        return await record({ ...options, allowOverwrite: true });
+      }
+    } catch (error) {
+      if (error instanceof ManifestMismatchError) {
+        // The md5s describe stored files: only for a caller who may read them.
+        const detail = (await this.allowed(principal, 'read', owner.ref))
+          ? `${MANIFEST_FILE} lists md5 ${error.listedMd5} for ${error.path}, but ${error.path} has md5 ${error.actualMd5}`
+          : `${MANIFEST_FILE} and ${error.path} do not match`;
+        throw new ConanError('BAD_REQUEST', `Content mismatch in '${describeOwner(owner)}': ${detail}`);
+      }
       throw error;
     }
   }
@@ -286,8 +375,11 @@ export class ConanService {
    * Checksum deploy: records `path` with the bytes of an already stored blob
    * whose sha1 is `sha1`, without receiving them. Only blobs used by a
    * recipe the caller may read qualify, so knowing a checksum never yields
-   * bytes one could not download. Throws NOT_FOUND (the client then uploads
-   * the bytes) when no such blob exists.
+   * bytes one could not download. Only blobs the blob store really holds
+   * qualify: the database may outlive the bytes (a blob store swapped or
+   * restored under it), and linking bytes that are gone would publish a
+   * file nobody can download. Throws NOT_FOUND (the client then uploads the
+   * bytes) when no such blob exists.
    */
   async deployByChecksum(principal: Principal | undefined, owner: FileOwner, path: string, sha1: string): Promise<void> {
     await this.require(principal, 'write', owner.ref);
@@ -295,9 +387,14 @@ export class ConanService {
       throw new ConanError('NOT_FOUND', 'Checksum deploy is disabled on this server: upload the file');
     }
     for (const candidate of await this.metadata.findBlobsBySha1(sha1.toLowerCase())) {
-      const readable = await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref));
-      // linkFile is false when garbage collection released the blob meanwhile.
-      if (readable && (await this.metadata.linkFile(owner, path, candidate.key))) return;
+      if (!(await someAsync(candidate.recipes, (ref) => this.allowed(principal, 'read', ref)))) continue;
+      // The record may outlive its bytes (a blob store swapped or restored): only link what is there.
+      const stored = await this.blobs.stat(candidate.key);
+      if (stored === undefined || stored.size !== candidate.size) continue;
+      // linkFile is false when garbage collection released the blob meanwhile,
+      // or when its md5/text, which this path needs, were not kept.
+      const link = (options: LinkFileOptions) => this.metadata.linkFile(owner, path, candidate.key, options);
+      if (await this.recordContent(principal, owner, path, link)) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
   }

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RANGE_NOT_SATISFIABLE'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** The connection closed before the request body was whole: a normal event, logged, never reported as a fault. */
+  | 'CLIENT_CLOSED';
 
 /** A failure with a code the HTTP edge knows how to report. */
 export class ConanError extends Error {

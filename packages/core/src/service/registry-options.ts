@@ -19,6 +19,20 @@ export interface RegistryOptions {
   /** Largest accepted file upload in bytes; bigger ones get 413. Default 10 GiB. */
   maxUploadBytes?: number;
   /**
+   * Largest accepted `conaninfo.txt` and `conanmanifest.txt` in bytes (the
+   * files the server itself reads; their text is kept in the metadata
+   * store); bigger ones get 413. Default 1 MiB.
+   */
+  maxTextFileBytes?: number;
+  /**
+   * Storing the `conanmanifest.txt` of a published revision again (`conan
+   * upload --force`) makes it the latest, with a new time. Default `false`:
+   * a re-upload keeps the revision's time and place, as Conan expects
+   * (rule 4 of DESIGN.md); delete a revision and upload it to make it the
+   * latest.
+   */
+  reuploadMakesLatest?: boolean;
+  /**
    * `redirect` (default when the blob store can presign): downloads answer
    * 302 to a short-lived URL of the blob store. `stream`: the node streams.
    */
@@ -36,3 +50,4 @@ export interface RegistryOptions {
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;
+export const DEFAULT_MAX_TEXT_FILE_BYTES = 1024 ** 2;

@@ -32,6 +32,16 @@ export class BlobStoreUnavailableError extends Error {
   }
 }
 
+/** What {@link BlobStore.removeAbandonedUploads} found and did. */
+export interface AbandonedUploadsReport {
+  /** Leftovers removed (or, in a dry run, that would be). */
+  removed: number;
+  /** Bytes they held, as far as the store can tell. */
+  bytes: number;
+  /** Leftovers that could not be removed (the next run retries them), named for the operator. */
+  failed: { id: string; message: string }[];
+}
+
 /**
  * Where package bytes live. Keys are chosen by the core (`[a-z0-9/-]`); a
  * store never decides what exists — the metadata store does.
@@ -57,6 +67,15 @@ export interface BlobStore {
    * streams the bytes itself.
    */
   presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string>;
+  /**
+   * Optional capability: removes what uploads left behind when they never
+   * finished (the process was killed mid-upload): temporary files, incomplete
+   * multipart uploads. Only leftovers whose last activity is before
+   * `olderThan` are touched, so an upload still in progress at that time is
+   * never removed; pass a cutoff well in the past (garbage collection uses its
+   * grace period). With `dryRun`, counts them and removes nothing.
+   */
+  removeAbandonedUploads?(olderThan: Date, options?: { dryRun?: boolean }): Promise<AbandonedUploadsReport>;
   /** Checks the backend is reachable (for readiness probes). */
   ping?(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { ConanError } from '../service/errors.js';
 
 /** Digests and size of a stream that went through {@link hashingStream}. */
@@ -6,6 +6,18 @@ export interface StreamDigest {
   size: number;
   sha1: string;
   sha256: string;
+  /** Only when asked for with {@link HashingOptions.md5}. */
+  md5?: string;
+  /** Only when asked for with {@link HashingOptions.text}: the bytes decoded as UTF-8 (invalid sequences replaced). */
+  text?: string;
+}
+
+/** What {@link hashingStream} computes besides sha1, sha256 and size. */
+export interface HashingOptions {
+  /** Also compute md5 (for the few files a manifest is checked against; not for every upload). */
+  md5?: boolean;
+  /** Also keep the bytes as text. Only for small files: `maxBytes` bounds what is kept. */
+  text?: boolean;
 }
 
 /**
@@ -16,9 +28,15 @@ export interface StreamDigest {
 export function hashingStream(
   source: AsyncIterable<Uint8Array>,
   maxBytes: number,
+  options: HashingOptions = {},
 ): { stream: AsyncIterable<Uint8Array>; digest: () => StreamDigest } {
   const sha1 = createHash('sha1');
   const sha256 = createHash('sha256');
+  const md5: Hash | undefined = options.md5 ? createHash('md5') : undefined;
+  // Decoded as it arrives, so no chunk is kept: a multi-byte character split
+  // across chunks is carried over by the decoder.
+  const decoder = options.text ? new TextDecoder('utf-8') : undefined;
+  let text = '';
   let size = 0;
   let result: StreamDigest | undefined;
   async function* stream() {
@@ -29,9 +47,13 @@ export function hashingStream(
       }
       sha1.update(chunk);
       sha256.update(chunk);
+      md5?.update(chunk);
+      if (decoder) text += decoder.decode(chunk, { stream: true });
       yield chunk;
     }
     result = { size, sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
+    if (md5) result.md5 = md5.digest('hex');
+    if (decoder) result.text = text + decoder.decode();
   }
   return {
     stream: stream(),

@@ -264,6 +264,58 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
     );
 
     it(
+      'item 10 of issue 8: removes what an interrupted upload left once it is older than the cutoff, never a younger one (when the store can)',
+      withStore(async (store) => {
+        if (!store.removeAbandonedUploads) return;
+        const remove = store.removeAbandonedUploads.bind(store);
+        const hour = 60 * 60 * 1000;
+        // A cutoff in the future makes the upload below "older": what a crashed one looks like later.
+        const later = () => new Date(Date.now() + hour);
+        const earlier = () => new Date(Date.now() - hour);
+        const nothing = { removed: 0, bytes: 0, failed: [] };
+        expect(await remove(later())).toEqual(nothing);
+
+        let cut!: (error: Error) => void;
+        const cutOff = new Promise<never>((_, reject) => (cut = reject));
+        async function* interrupted() {
+          // Past a first multipart part (S3's 5-8 MiB), then the client stalls.
+          yield* deterministicBytes(9 * 1024 * 1024 + 1, 23).body;
+          await cutOff;
+        }
+        const pending = store.put('blobs/interrupted', interrupted()).then(
+          () => 'stored',
+          () => 'failed',
+        );
+        try {
+          let seen = await remove(later(), { dryRun: true });
+          for (const deadline = Date.now() + 30_000; (seen.removed === 0 || seen.bytes === 0) && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            seen = await remove(later(), { dryRun: true });
+          }
+          expect(seen).toMatchObject({ removed: 1, failed: [] });
+          expect(seen.bytes).toBeGreaterThan(0);
+
+          // In progress and younger than the cutoff: never touched.
+          expect(await remove(earlier())).toEqual(nothing);
+          // Neither that nor the dry run removed it.
+          expect(await remove(later(), { dryRun: true })).toMatchObject({ removed: 1 });
+
+          const removed = await remove(later());
+          expect(removed).toMatchObject({ removed: 1, failed: [] });
+          expect(removed.bytes).toBeGreaterThanOrEqual(seen.bytes);
+          expect(await remove(later(), { dryRun: true })).toEqual(nothing);
+        } finally {
+          cut(new Error('client went away'));
+        }
+        // The upload whose leftovers were removed cannot appear afterwards.
+        expect(await pending).toBe('failed');
+        expect(await store.stat('blobs/interrupted')).toBeUndefined();
+        expect(await keysOf(store)).toEqual([]);
+        expect(await remove(later())).toEqual(nothing);
+      }),
+    );
+
+    it(
       'keeps the previous blob whole when an overwrite fails midway',
       withStore(async (store) => {
         await store.put('blobs/kept', bytesOf('the original content'));

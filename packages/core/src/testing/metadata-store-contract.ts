@@ -1,9 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
 import {
   MANIFEST_FILE,
+  ManifestMismatchError,
+  RevisionOverwriteError,
   type BlobRecord,
   type FileOwner,
   type MetadataStore,
+  type NewBlob,
 } from '../metadata/metadata-store.js';
 import { withFixture, type Fixture } from './fixture.js';
 import type { PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
@@ -37,6 +41,20 @@ async function publishRecipe(store: MetadataStore, ref: RecipeRevisionRef): Prom
 async function publishPackage(store: MetadataStore, ref: PackageRevisionRef): Promise<void> {
   await store.recordFile(packageOwner(ref), 'conaninfo.txt', blob());
   await store.recordFile(packageOwner(ref), MANIFEST_FILE, blob());
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+/** A blob of `text` as the service records it: with md5, and with the text when `keepText`. */
+function textBlob(text: string, keepText = true): NewBlob {
+  return { ...blob(sha1(text)), size: text.length, md5: md5(text), ...(keepText ? { text } : {}) };
+}
+
+/** A conanmanifest.txt listing the md5 of each file's text. */
+function manifestOf(files: Record<string, string>): NewBlob {
+  const lines = Object.entries(files).map(([path, text]) => `${path}: ${md5(text)}`);
+  return textBlob(`1700000000\n${lines.join('\n')}\n`);
 }
 
 /**
@@ -89,7 +107,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         try {
           vi.setSystemTime(new Date());
           for (const revision of ['aaa1', 'aaa2', 'aaa3']) await publishRecipe(store, rrev(hello, revision));
-          await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob());
+          await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob(), { reuploadMakesLatest: true });
           const revisions = await store.recipeRevisions(hello);
           expect(revisions.map((r) => r.revision)).toEqual(['aaa1', 'aaa3', 'aaa2']);
           expect(revisions[0]!.timeMicros).toBeGreaterThan(revisions[1]!.timeMicros);
@@ -97,7 +115,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
 
           const r3 = rrev(hello, 'aaa3');
           for (const revision of ['bbb1', 'bbb2']) await publishPackage(store, prev(r3, 'f00d', revision));
-          await store.recordFile(packageOwner(prev(r3, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
+          await store.recordFile(packageOwner(prev(r3, 'f00d', 'bbb1')), MANIFEST_FILE, blob(), { reuploadMakesLatest: true });
           const binaries = await store.packageRevisions({ ...r3, packageId: 'f00d' });
           expect(binaries.map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
           expect(binaries[0]!.timeMicros).toBeGreaterThan(binaries[1]!.timeMicros);
@@ -122,15 +140,59 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
-      'makes a revision the latest again, with a newer time, when its manifest is stored again',
+      'keeps the time and place of a published revision when its manifest is stored again (issue 9 item 2)',
       withStore(async (store) => {
         await publishRecipe(store, rrev(hello, 'aaa1'));
         await publishRecipe(store, rrev(hello, 'aaa2'));
         const before = await store.recipeRevisions(hello);
-        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob());
+        // The same bytes (conan upload --force), and other bytes by one who may overwrite.
+        expect(await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob())).toMatchObject({ status: 'unchanged' });
+        expect(
+          await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob('c'.repeat(40)), { allowOverwrite: true }),
+        ).toBe('recorded');
+        expect(await store.recipeRevisions(hello)).toEqual(before);
+
+        const r2 = rrev(hello, 'aaa2');
+        await publishPackage(store, prev(r2, 'f00d', 'bbb1'));
+        await publishPackage(store, prev(r2, 'f00d', 'bbb2'));
+        const binaries = await store.packageRevisions({ ...r2, packageId: 'f00d' });
+        await store.recordFile(packageOwner(prev(r2, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
+        expect(await store.packageRevisions({ ...r2, packageId: 'f00d' })).toEqual(binaries);
+        expect((await store.latestPackages(r2)).map((p) => p.revision)).toEqual(['bbb2']);
+      }),
+    );
+
+    it(
+      'makes a revision the latest again, with a newer time, when its manifest is stored again with reuploadMakesLatest',
+      withStore(async (store) => {
+        await publishRecipe(store, rrev(hello, 'aaa1'));
+        await publishRecipe(store, rrev(hello, 'aaa2'));
+        const before = await store.recipeRevisions(hello);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob(), { reuploadMakesLatest: true });
         const after = await store.recipeRevisions(hello);
         expect(after.map((r) => r.revision)).toEqual(['aaa1', 'aaa2']);
         expect(after[0]!.timeMicros).toBeGreaterThan(before[0]!.timeMicros);
+      }),
+    );
+
+    it(
+      'gives a revision deleted and uploaded again a new time: it is the latest (issue 9 item 2)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        await publishRecipe(store, rrev(hello, 'aaa2'));
+        const [, old] = await store.recipeRevisions(hello);
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        await publishRecipe(store, r1);
+        const after = await store.recipeRevisions(hello);
+        expect(after.map((r) => r.revision)).toEqual(['aaa1', 'aaa2']);
+        expect(after[0]!.timeMicros).toBeGreaterThan(old!.timeMicros);
+
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        await publishPackage(store, prev(r1, 'f00d', 'bbb2'));
+        expect(await store.deletePackageRevision(prev(r1, 'f00d', 'bbb1'))).toBe(true);
+        await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
+        expect((await store.packageRevisions({ ...r1, packageId: 'f00d' })).map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
       }),
     );
 
@@ -177,9 +239,9 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         ]);
         expect(await store.latestPackages(rrev(hello, 'aaa2'))).toEqual([]);
 
-        // Storing an older binary revision's manifest again makes it the latest, with a newer time.
+        // With reuploadMakesLatest, storing an older binary revision's manifest again makes it the latest, with a newer time.
         const before = await store.packageRevisions({ ...r1, packageId: 'f00d' });
-        await store.recordFile(packageOwner(prev(r1, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
+        await store.recordFile(packageOwner(prev(r1, 'f00d', 'bbb1')), MANIFEST_FILE, blob(), { reuploadMakesLatest: true });
         const after = await store.packageRevisions({ ...r1, packageId: 'f00d' });
         expect(after.map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
         expect(after[0]!.timeMicros).toBeGreaterThan(before[0]!.timeMicros);
@@ -563,10 +625,14 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const target = rrev(helloAcme, 'aaa2');
         expect(await store.linkFile(recipeOwner(target), 'conan_export.tgz', stored.key)).toBe(true);
         expect(await store.recipeRevision(target)).toBeUndefined();
-        expect(await store.linkFile(recipeOwner(target), MANIFEST_FILE, stored.key)).toBe(true);
+        // A manifest can only be linked to bytes whose text was kept (stored as a manifest).
+        expect(await store.linkFile(recipeOwner(target), MANIFEST_FILE, stored.key)).toBe(false);
+        const manifest = manifestOf({});
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, manifest);
+        expect(await store.linkFile(recipeOwner(target), MANIFEST_FILE, manifest.key)).toBe(true);
         expect(await store.files(recipeOwner(target))).toEqual([
           { path: 'conan_export.tgz', blobKey: stored.key, size: stored.size, sha1: stored.sha1 },
-          { path: MANIFEST_FILE, blobKey: stored.key, size: stored.size, sha1: stored.sha1 },
+          { path: MANIFEST_FILE, blobKey: manifest.key, size: manifest.size, sha1: manifest.sha1 },
         ]);
         expect(await store.linkFile(recipeOwner(target), 'other.txt', 'blobs/test/never-stored')).toBe(false);
         expect(await store.file(recipeOwner(target), 'other.txt')).toBeUndefined();
@@ -607,9 +673,9 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const unused = blob();
         await store.recordFile(recipeOwner(r1), 'conanfile.py', used);
         await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
-        // A blob whose file was replaced by a re-upload is used no more.
+        // A blob whose file was replaced (an overwrite) is used no more.
         await store.recordFile(recipeOwner(r1), 'conan_export.tgz', unused);
-        await store.recordFile(recipeOwner(r1), 'conan_export.tgz', blob());
+        await store.recordFile(recipeOwner(r1), 'conan_export.tgz', blob('c'.repeat(40)), { allowOverwrite: true });
         const orphan = 'blobs/test/bytes-without-record';
         const keys = [used.key, unused.key, orphan];
         const future = (Date.now() + 60_000) * 1000;
@@ -637,13 +703,13 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
       'keeps a blob that was linked after the collection cutoff',
       withStore(async (store) => {
         const stored = blob();
-        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conanfile.py', stored);
+        await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), 'conan_export.tgz', stored);
         await store.deleteRecipeRevision(rrev(hello, 'aaa1'));
         await store.purgeUnpublished({ olderThanMicros: (Date.now() + 60_000) * 1000 });
         await new Promise((resolve) => setTimeout(resolve, 50));
         const cutoff = Date.now() * 1000;
         await new Promise((resolve) => setTimeout(resolve, 50));
-        expect(await store.linkFile(recipeOwner(rrev(hello, 'aaa2')), 'conanfile.py', stored.key)).toBe(true);
+        expect(await store.linkFile(recipeOwner(rrev(hello, 'aaa2')), 'conan_export.tgz', stored.key)).toBe(true);
         await store.deleteRecipeRevision(rrev(hello, 'aaa2'));
         await store.purgeUnpublished({ olderThanMicros: (Date.now() + 60_000) * 1000 });
         // Unused again, but its record is younger than the cutoff.
@@ -711,6 +777,208 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await store.recordFile(recipeOwner(deleted), MANIFEST_FILE, blob());
         expect((await store.files(recipeOwner(deleted)))?.map((f) => f.path)).toEqual([MANIFEST_FILE]);
         expect(await store.latestPackages(deleted)).toEqual([]);
+      }),
+    );
+
+    it(
+      'leaves a file unchanged when the same bytes are recorded again, and refuses other bytes in a published revision (issue 8 item 8)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const sources = textBlob('sources', false);
+        await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', sources);
+        await publishRecipe(store, r1);
+        const again = textBlob('sources', false);
+        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', again)).toMatchObject({ status: 'unchanged' });
+        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(sources.key);
+        // The unchanged copy was not recorded: nothing uses it, nothing keeps it.
+        expect(await store.releaseBlobs([again.key], { olderThanMicros: (Date.now() + 60_000) * 1000 })).toEqual([again.key]);
+
+        const other = textBlob('other sources', false);
+        await expect(store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other)).rejects.toBeInstanceOf(RevisionOverwriteError);
+        await expect(store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other)).rejects.toMatchObject({ path: 'conan_sources.tgz' });
+        expect(await store.linkFile(recipeOwner(r1), 'conan_sources.tgz', other.key)).toBe(false);
+        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(sources.key);
+        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other, { allowOverwrite: true })).toBe('recorded');
+        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(other.key);
+
+        // metadata/* files change freely, and new files may be added.
+        await store.recordFile(recipeOwner(r1), 'metadata/logs/build.log', textBlob('one', false));
+        await store.recordFile(recipeOwner(r1), 'metadata/logs/build.log', textBlob('two', false));
+        await store.recordFile(recipeOwner(r1), 'extra.txt', textBlob('extra', false));
+        expect((await store.files(recipeOwner(r1)))?.map((f) => f.path)).toEqual(
+          expect.arrayContaining(['metadata/logs/build.log', 'extra.txt']),
+        );
+      }),
+    );
+
+    it(
+      'refuses a manifest that contradicts conanfile.py or conaninfo.txt, and changes nothing (issue 8 item 8)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', textBlob('recipe', false));
+        const wrong = manifestOf({ 'conanfile.py': 'another recipe' });
+        const refused = store.recordFile(recipeOwner(r1), MANIFEST_FILE, wrong);
+        await expect(refused).rejects.toBeInstanceOf(ManifestMismatchError);
+        await expect(refused).rejects.toMatchObject({ path: 'conanfile.py', listedMd5: md5('another recipe'), actualMd5: md5('recipe') });
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+        expect(await store.releaseBlobs([wrong.key], { olderThanMicros: (Date.now() + 60_000) * 1000 })).toEqual([wrong.key]);
+        // Linked bytes are held to the same rule.
+        await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa1')), 'conanfile.py', textBlob('another recipe', false));
+        const elsewhere = manifestOf({ 'conanfile.py': 'another recipe' });
+        await store.recordFile(recipeOwner(rrev(helloAcme, 'aaa1')), MANIFEST_FILE, elsewhere);
+        await expect(store.linkFile(recipeOwner(r1), MANIFEST_FILE, elsewhere.key)).rejects.toBeInstanceOf(ManifestMismatchError);
+        expect(await store.recipeRevision(r1)).toBeUndefined();
+
+        // A manifest that lists the file with its md5, or does not list it, is fine.
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'recipe', 'other.h': 'x' }));
+        expect(await store.recipeRevision(r1)).toBeDefined();
+        const r2 = rrev(hello, 'aaa2');
+        await store.recordFile(recipeOwner(r2), 'conanfile.py', textBlob('recipe 2', false));
+        await store.recordFile(recipeOwner(r2), MANIFEST_FILE, manifestOf({ 'other.h': 'x' }));
+        expect(await store.recipeRevision(r2)).toBeDefined();
+
+        const p1 = prev(r1, 'f00d', 'bbb1');
+        await store.recordFile(packageOwner(p1), 'conaninfo.txt', textBlob('[settings]\nos=Linux\n'));
+        await expect(
+          store.recordFile(packageOwner(p1), MANIFEST_FILE, manifestOf({ 'conaninfo.txt': '[settings]\nos=Windows\n' })),
+        ).rejects.toMatchObject({ path: 'conaninfo.txt' });
+        expect(await store.latestPackages(r1)).toEqual([]);
+        await store.recordFile(packageOwner(p1), MANIFEST_FILE, manifestOf({ 'conaninfo.txt': '[settings]\nos=Linux\n' }));
+        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+      }),
+    );
+
+    it(
+      'refuses to replace the conanfile.py of a published revision with bytes its manifest contradicts, even when overwriting',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const original = textBlob('recipe', false);
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', original);
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'recipe' }));
+        const tampered = textBlob('tampered', false);
+        await expect(store.recordFile(recipeOwner(r1), 'conanfile.py', tampered)).rejects.toBeInstanceOf(RevisionOverwriteError);
+        await expect(store.recordFile(recipeOwner(r1), 'conanfile.py', tampered, { allowOverwrite: true })).rejects.toMatchObject({
+          name: 'ManifestMismatchError',
+          listedMd5: md5('recipe'),
+          actualMd5: md5('tampered'),
+        });
+        // Nor may the manifest be replaced by one contradicting it.
+        await expect(
+          store.recordFile(recipeOwner(r1), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'tampered' }), { allowOverwrite: true }),
+        ).rejects.toBeInstanceOf(ManifestMismatchError);
+        expect((await store.file(recipeOwner(r1), 'conanfile.py'))?.blobKey).toBe(original.key);
+
+        // Files stored without md5 (before it was kept) are no constraint.
+        const r2 = rrev(hello, 'aaa2');
+        await store.recordFile(recipeOwner(r2), 'conanfile.py', blob());
+        await store.recordFile(recipeOwner(r2), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'anything' }));
+        expect(await store.recipeRevision(r2)).toBeDefined();
+      }),
+    );
+
+    it(
+      'links conanfile.py, conaninfo.txt and conanmanifest.txt only to bytes whose md5 and text were kept',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const plain = blob();
+        const withMd5 = textBlob('recipe', false);
+        const withText = textBlob('[settings]\n');
+        for (const [path, record] of [['a.tgz', plain], ['conanfile.py', withMd5], ['conaninfo.txt', withText]] as const) {
+          await store.recordFile(recipeOwner(r1), path, record);
+        }
+        const target = (path: string) => store.linkFile(packageOwner(prev(r1, 'f00d', 'bbb1')), path, plain.key);
+        expect(await target('conanfile.py')).toBe(false);
+        expect(await target('conaninfo.txt')).toBe(false);
+        expect(await target(MANIFEST_FILE)).toBe(false);
+        expect(await target('conan_package.tgz')).toBe(true);
+        const owner = packageOwner(prev(r1, 'f00d', 'bbb2'));
+        expect(await store.linkFile(owner, 'conanfile.py', withMd5.key)).toBe(true);
+        expect(await store.linkFile(owner, 'conaninfo.txt', withMd5.key)).toBe(false);
+        expect(await store.linkFile(owner, 'conaninfo.txt', withText.key)).toBe(true);
+      }),
+    );
+
+    it(
+      'lists the latest binaries of a recipe revision with their conaninfo.txt text in one call (issue 8 item 5)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        expect(await store.latestBinaries(r1)).toBeUndefined();
+        await publishRecipe(store, r1);
+        expect(await store.latestBinaries(r1)).toEqual([]);
+        const info = (os: string) => `[settings]\nos=${os}\n`;
+        for (const [packageId, revision, os] of [
+          ['f00d', 'bbb1', 'Linux'],
+          ['f00d', 'bbb2', 'Windows'],
+          ['cafe', 'ccc1', 'Macos'],
+        ] as const) {
+          const owner = packageOwner(prev(r1, packageId, revision));
+          await store.recordFile(owner, 'conaninfo.txt', textBlob(info(os)));
+          await store.recordFile(owner, MANIFEST_FILE, manifestOf({ 'conaninfo.txt': info(os) }));
+        }
+        // Unpublished, without conaninfo.txt, and stored before the text was kept.
+        await store.recordFile(packageOwner(prev(r1, 'cafe', 'ccc2')), 'conaninfo.txt', textBlob(info('Android')));
+        await store.recordFile(packageOwner(prev(r1, 'beef', 'ddd1')), MANIFEST_FILE, blob());
+        const legacy = textBlob(info('FreeBSD'), false);
+        delete legacy.md5;
+        await store.recordFile(packageOwner(prev(r1, 'dead', 'eee1')), 'conaninfo.txt', legacy);
+        await store.recordFile(packageOwner(prev(r1, 'dead', 'eee1')), MANIFEST_FILE, blob());
+
+        const binaries = await store.latestBinaries(r1);
+        const byId = Object.fromEntries(binaries!.map((b) => [b.packageId, b]));
+        expect(Object.keys(byId).sort()).toEqual(['beef', 'cafe', 'dead', 'f00d']);
+        expect(byId.f00d).toMatchObject({ revision: 'bbb2', conaninfo: { content: info('Windows'), size: info('Windows').length } });
+        expect(byId.cafe).toMatchObject({ revision: 'ccc1', conaninfo: { content: info('Macos') } });
+        expect(byId.beef!.conaninfo).toBeUndefined();
+        expect(byId.dead!.conaninfo).toEqual({ blobKey: legacy.key, size: legacy.size });
+        const latest = await store.latestPackages(r1);
+        for (const entry of latest) {
+          expect(byId[entry.packageId]).toMatchObject({ revision: entry.revision, timeMicros: entry.timeMicros });
+        }
+        expect(await store.latestBinaries(rrev(hello, 'aaa2'))).toBeUndefined();
+        expect(await store.deleteRecipeRevision(r1)).toBe(true);
+        expect(await store.latestBinaries(r1)).toBeUndefined();
+      }),
+    );
+
+    it(
+      'keeps text with NUL characters on every database, as U+FFFD',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        const p1 = packageOwner(prev(r1, 'f00d', 'bbb1'));
+        await store.recordFile(p1, 'conaninfo.txt', textBlob('[settings]\nos=\0Linux\n'));
+        await store.recordFile(p1, MANIFEST_FILE, textBlob('1700000000\nconaninfo.txt\0: 0123\n'));
+        expect((await store.latestBinaries(r1))?.[0]?.conaninfo?.content).toBe('[settings]\nos=\uFFFDLinux\n');
+      }),
+    );
+
+    it(
+      'converges racing records of one revision with different conanfile.py to a consistent revision (issue 8 item 8)',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            const recipe = `# racer ${i}`;
+            try {
+              await store.recordFile(recipeOwner(r1), 'conanfile.py', textBlob(recipe, false), { allowOverwrite: true });
+              await store.recordFile(recipeOwner(r1), MANIFEST_FILE, manifestOf({ 'conanfile.py': recipe }), { allowOverwrite: true });
+              return 'published';
+            } catch (error) {
+              expect(error).toBeInstanceOf(ManifestMismatchError);
+              return 'refused';
+            }
+          }),
+        );
+        expect(outcomes).toContain('published');
+        const files = await store.files(recipeOwner(r1));
+        const recipe = files!.find((f) => f.path === 'conanfile.py')!;
+        const manifest = files!.find((f) => f.path === MANIFEST_FILE)!;
+        // The manifest of racer i lists racer i's conanfile.py: both must come from the same racer.
+        const racer = (sha: string, make: (i: number) => NewBlob) =>
+          Array.from({ length: 20 }, (_, i) => i).find((i) => make(i).sha1 === sha);
+        expect(racer(recipe.sha1, (i) => textBlob(`# racer ${i}`, false))).toBe(
+          racer(manifest.sha1, (i) => manifestOf({ 'conanfile.py': `# racer ${i}` })),
+        );
       }),
     );
 

@@ -38,10 +38,13 @@ const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(
 
 /**
  * s3rver 3.7 answers ListMultipartUploads with 501 NotImplemented and
- * AbortMultipartUpload with 405 MethodNotAllowed. This Koa middleware, put in
- * front of its router, implements both on s3rver's own on-disk layout, so
- * tests can check over the real API that an aborted upload leaves nothing.
- * (No signature check on these two routes; everything else is s3rver.)
+ * AbortMultipartUpload and ListParts with 405 MethodNotAllowed. This Koa
+ * middleware, put in front of its router, implements them on s3rver's own
+ * on-disk layout, so tests can check over the real API that an aborted
+ * upload leaves nothing and that gc finds abandoned ones. An upload's
+ * `Initiated` is when s3rver wrote its `key` file, a part's `LastModified`
+ * when it wrote the part. (No signature check on these routes, no
+ * pagination; everything else is s3rver.)
  */
 function multipartShim(root: string) {
   return async (ctx: KoaContext, next: () => Promise<void>) => {
@@ -50,10 +53,15 @@ function multipartShim(root: string) {
     const key = decodeURIComponent(rest.join('/'));
     if (ctx.method === 'GET' && url.searchParams.has('uploads') && !key) {
       const ids = await readdir(uploadsDir(root, bucket)).catch(() => [] as string[]);
+      const prefix = url.searchParams.get('prefix') ?? '';
       const uploads = await Promise.all(
         ids.map(async (id) => {
-          const uploadKey = await readFile(join(uploadsDir(root, bucket), id, 'key'), 'utf8');
-          return `<Upload><Key>${xmlEscape(uploadKey)}</Key><UploadId>${xmlEscape(id)}</UploadId></Upload>`;
+          const keyFile = join(uploadsDir(root, bucket), id, 'key');
+          // A part s3rver wrote after the upload was aborted recreates a folder without `key`: no upload.
+          const uploadKey = await readFile(keyFile, 'utf8').catch(() => undefined);
+          if (uploadKey === undefined || !uploadKey.startsWith(prefix)) return '';
+          const initiated = (await stat(keyFile)).mtime.toISOString();
+          return `<Upload><Key>${xmlEscape(uploadKey)}</Key><UploadId>${xmlEscape(id)}</UploadId><Initiated>${initiated}</Initiated></Upload>`;
         }),
       );
       ctx.type = 'application/xml';
@@ -63,6 +71,27 @@ function multipartShim(root: string) {
       return;
     }
     const uploadId = url.searchParams.get('uploadId');
+    if (ctx.method === 'GET' && uploadId && key) {
+      const dir = join(uploadsDir(root, bucket), uploadId.replace(/[^a-zA-Z0-9]/g, ''));
+      const storedKey = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);
+      if (storedKey !== key) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+        return;
+      }
+      const parts = [];
+      for (const name of (await readdir(dir)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b))) {
+        const info = await stat(join(dir, name));
+        parts.push(`<Part><PartNumber>${name}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified><Size>${info.size}</Size></Part>`);
+      }
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(uploadId)}</UploadId>` +
+        `<IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+      return;
+    }
     if (ctx.method === 'DELETE' && uploadId && key) {
       const dir = join(uploadsDir(root, bucket), uploadId.replace(/[^a-zA-Z0-9]/g, ''));
       const storedKey = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);

@@ -2,11 +2,16 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
 import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
+import { blobTextMigration } from './0003-blob-text.js';
 
 /** The core's migrations, in order. Names never change once released. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initialMigration, '0002-revision-lifecycle': revisionLifecycleMigration };
+    return {
+      '0001-initial': initialMigration,
+      '0002-revision-lifecycle': revisionLifecycleMigration,
+      '0003-blob-text': blobTextMigration,
+    };
   },
 };
 

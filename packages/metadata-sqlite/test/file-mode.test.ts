@@ -1,0 +1,50 @@
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSqliteMetadataStore } from '../src/index.js';
+
+const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+// The usual umask of a login shell, under which files are world-readable unless created otherwise.
+let umask: number;
+beforeAll(() => {
+  umask = process.umask(0o022);
+});
+afterAll(() => {
+  process.umask(umask);
+});
+
+it('item 11 of issue 8: under umask 022, a new database file and its -wal and -shm files are 0600', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cimmeria-sqlite-mode-'));
+  const filename = join(dir, 'metadata.db');
+  const sqlite = createSqliteMetadataStore({ filename });
+  try {
+    await sqlite.store.migrate();
+    // Password hashes are what this file holds.
+    expect(await sqlite.store.addUser('alice', 'scrypt$hash')).toBe(true);
+    for (const name of ['metadata.db', 'metadata.db-wal', 'metadata.db-shm']) {
+      expect(await modeOf(join(dir, name)), name).toBe(0o600);
+    }
+  } finally {
+    await sqlite.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it("item 11 of issue 8: an existing database file keeps the mode its operator gave it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cimmeria-sqlite-mode-'));
+  const filename = join(dir, 'metadata.db');
+  await writeFile(filename, '');
+  await chmod(filename, 0o640);
+  const sqlite = createSqliteMetadataStore({ filename });
+  try {
+    await sqlite.store.migrate();
+    expect(await modeOf(filename)).toBe(0o640);
+    // SQLite gives its journal files the database file's mode.
+    expect(await modeOf(`${filename}-wal`)).toBe(0o640);
+  } finally {
+    await sqlite.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
