@@ -31,7 +31,9 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE_BYTES = 5 * MiB;
 export const DEFAULT_PART_SIZE_BYTES = 8 * MiB;
 export const DEFAULT_QUEUE_SIZE = 4;
+/** Default of {@link S3BlobStoreOptions.requestTimeoutMs}. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Default of {@link S3BlobStoreOptions.idleTimeoutMs}. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /** Options of {@link S3BlobStore}. */
