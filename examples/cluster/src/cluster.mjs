@@ -139,6 +139,8 @@ export async function startCluster(options) {
     CIMMERIA_DRAIN_DELAY_MS: String(options.drainDelayMs ?? 5000),
     CIMMERIA_SHUTDOWN_TIMEOUT_MS: String(options.shutdownTimeoutMs ?? 60_000),
     CIMMERIA_LOG_LEVEL: 'warn',
+    // Behind nginx: failed logins are counted per client, not per nginx.
+    CIMMERIA_TRUST_PROXY: '1',
     ...options.env,
   };
 

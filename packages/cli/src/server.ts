@@ -62,6 +62,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   const handler = createConanHandler(opened.registry, {
     onError: logHandlerError(logger),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
+    trustProxy: config.trustProxy,
   });
   const logged = withRequestLog(toNodeListener(handler), logger);
   // While draining, every response closes its connection, so that no client

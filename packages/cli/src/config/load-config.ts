@@ -40,6 +40,13 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
   CIMMERIA_CHECKSUM_DEPLOY: 'checksumDeploy',
   CIMMERIA_IGNORE_CONAN_SERVER_PLUGINS: 'ignoreConanServerPlugins',
+  CIMMERIA_MAX_CONCURRENT_PASSWORD_CHECKS: 'maxConcurrentPasswordChecks',
+  CIMMERIA_PASSWORD_CHECK_QUEUE_SIZE: 'passwordCheckQueueSize',
+  CIMMERIA_LOGIN_FAILURES_PER_USER: 'loginFailuresPerUser',
+  CIMMERIA_LOGIN_FAILURES_PER_ADDRESS: 'loginFailuresPerAddress',
+  CIMMERIA_LOGIN_THROTTLE_WINDOW_SECONDS: 'loginThrottleWindowSeconds',
+  CIMMERIA_CREDENTIAL_CACHE_SECONDS: 'credentialCacheSeconds',
+  CIMMERIA_TRUST_PROXY: 'trustProxy',
 };
 
 /** Names the config file when `--config` is not given. */

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from '@cimmeria/core';
 import { z } from 'zod';
 
 /** Log levels, from the loudest filter to the quietest. */
@@ -34,6 +34,8 @@ export const DEFAULTS = {
   maxConnections: 1000,
   checksumDeploy: true,
   ignoreConanServerPlugins: false,
+  ...LOGIN_PROTECTION_DEFAULTS,
+  trustProxy: 0,
 } as const;
 
 /** Longest user name. */
@@ -251,6 +253,20 @@ export const configSchema = z.strictObject({
   keepAliveTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.keepAliveTimeoutMs),
   /** Most connections open at once (0: no cap); at the cap, connections without a request yet make room. */
   maxConnections: integer(0, 1_000_000).default(DEFAULTS.maxConnections),
+  /** Password checks (scrypt, on libuv's pool shared with file I/O) running at once on this node. */
+  maxConcurrentPasswordChecks: integer(1, 64).default(DEFAULTS.maxConcurrentPasswordChecks),
+  /** Password checks waiting for a slot; past that, logins get 503 with Retry-After at once. */
+  passwordCheckQueueSize: integer(0, 10_000).default(DEFAULTS.passwordCheckQueueSize),
+  /** Failed logins of one user within a window before 429 (per node; 0 turns it off). */
+  loginFailuresPerUser: integer(0, 1_000_000).default(DEFAULTS.loginFailuresPerUser),
+  /** Failed logins from one client address within a window before 429 (per node; 0 turns it off). */
+  loginFailuresPerAddress: integer(0, 1_000_000).default(DEFAULTS.loginFailuresPerAddress),
+  /** Length of the failed-login windows; a throttled user or address waits at most this long. */
+  loginThrottleWindowSeconds: integer(1, 86_400).default(DEFAULTS.loginThrottleWindowSeconds),
+  /** How stale a node's view of a user's credentials may be: revoked tokens stop working within this. */
+  credentialCacheSeconds: integer(0, 300).default(DEFAULTS.credentialCacheSeconds),
+  /** Reverse proxies in front that append to X-Forwarded-For: the client address is read that many hops back. */
+  trustProxy: integer(0, 16).default(DEFAULTS.trustProxy),
 });
 
 /** A validated configuration: what `startServer` runs with. */

@@ -11,14 +11,31 @@ export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-l
 /** A node:http request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /**
+   * The client address handed to the fetch handler as
+   * `context.clientAddress`. Default: the socket's peer address. Framework
+   * adapters pass what their framework computed (Express's `req.ip`,
+   * Fastify's `request.ip`), so its proxy settings apply.
+   */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
+}
+
+const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
+
 /**
  * Bridges a fetch handler to node:http through `@hono/node-server`, which
  * builds the `Request` lazily, applies backpressure to request bodies and
  * waits for `drain` on responses. Every Node host (standalone, Express,
  * Fastify) goes through here.
  */
-export function toNodeListener(handler: FetchHandler): NodeListener {
-  const listener = getRequestListener((request) => handler(request), { overrideGlobalObjects: false });
+export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
+  const clientAddress = options.clientAddress ?? socketAddress;
+  const listener = getRequestListener(
+    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    { overrideGlobalObjects: false },
+  );
   const reject = getRequestListener(
     (request) =>
       errorResponse(new ConanError('INVALID_PATH', `Invalid path '${new URL(request.url).pathname}': '.' and '..' segments are not allowed`)),
