@@ -76,6 +76,10 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     server = await serveNode({ listener }, {
       port: config.port,
       host: config.host,
+      headersTimeoutMs: config.headersTimeoutMs,
+      connectionIdleTimeoutMs: config.connectionIdleTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxConnections: config.maxConnections,
     });
   } catch (error) {
     await opened.close();

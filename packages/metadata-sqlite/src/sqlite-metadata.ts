@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
+import { withBusyAsUnavailable } from './busy.js';
 import { withStatementCache } from './statement-cache.js';
 
 /** Options of {@link createSqliteMetadataStore}. */
@@ -12,7 +13,12 @@ export interface SqliteMetadataOptions {
    * and `-shm` files the same mode; an existing file keeps its mode.
    */
   filename: string;
-  /** How long a writer waits for a lock held by another process, in ms. Default 5000. */
+  /**
+   * How long a writer waits for a lock held by another process, in ms;
+   * then the call fails with `MetadataUnavailableError` (HTTP 503 with
+   * Retry-After). Default 5000. better-sqlite3 waits synchronously: the
+   * event loop is blocked meanwhile, so keep it short.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -35,7 +41,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataOptions): Sqlit
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withBusyAsUnavailable(withStatementCache(sqlite)) }) });
   return { store: new KyselyMetadataStore(db), db, close: () => db.destroy() };
 }
 

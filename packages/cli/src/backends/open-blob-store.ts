@@ -14,10 +14,15 @@ export interface OpenedBlobStore {
 
 /**
  * Opens the configured blob store: a local directory (created if missing)
- * or an S3 bucket (which must exist). The AWS SDK is loaded only when used.
+ * or an S3 bucket (which must exist; every request bounded by
+ * `storageTimeoutMs`, transfers by `storageIdleTimeoutMs`). The AWS SDK is
+ * loaded only when used.
  */
 export async function openBlobStore(
-  config: Pick<CimmeriaConfig, 'storage' | 'data' | 'storagePartSizeBytes' | 'storageQueueSize' | 'downloads'>,
+  config: Pick<
+    CimmeriaConfig,
+    'storage' | 'data' | 'storagePartSizeBytes' | 'storageQueueSize' | 'storageTimeoutMs' | 'storageIdleTimeoutMs' | 'downloads'
+  >,
 ): Promise<OpenedBlobStore> {
   const url = storageUrlOf(config);
   const description = redactUrl(url);
@@ -30,7 +35,7 @@ export async function openBlobStore(
   const { S3BlobStore, S3UrlError, s3ClientFromUrl } = await import('@cimmeria/storage-s3');
   let location;
   try {
-    location = s3ClientFromUrl(url);
+    location = s3ClientFromUrl(url, {}, { connectTimeoutMs: config.storageTimeoutMs, idleTimeoutMs: config.storageIdleTimeoutMs });
   } catch (error) {
     // S3UrlError messages never contain the URL, so they can be shown.
     if (error instanceof S3UrlError) throw new ConfigError(`Invalid configuration: storage: ${error.message}`);
@@ -41,6 +46,8 @@ export async function openBlobStore(
     partSizeBytes: config.storagePartSizeBytes,
     queueSize: config.storageQueueSize,
     presign: config.downloads === 'redirect',
+    requestTimeoutMs: config.storageTimeoutMs,
+    idleTimeoutMs: config.storageIdleTimeoutMs,
   });
   return { store, description, close: async () => location.client.destroy() };
 }

@@ -25,11 +25,15 @@ export interface OpenMetadataOptions {
 
 /**
  * Opens the configured metadata database: SQLite (the file and its folder
- * are created) or PostgreSQL (a pool sized by `databasePoolSize`). The
- * PostgreSQL driver is loaded only when used.
+ * are created) or PostgreSQL (a pool sized by `databasePoolSize`, each
+ * query bounded by `databaseQueryTimeoutMs`). The PostgreSQL driver is
+ * loaded only when used.
  */
 export async function openMetadataStore(
-  config: Pick<CimmeriaConfig, 'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseSchema'>,
+  config: Pick<
+    CimmeriaConfig,
+    'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseQueryTimeoutMs' | 'databaseSchema'
+  >,
   options: OpenMetadataOptions = {},
 ): Promise<OpenedMetadata> {
   const url = databaseUrlOf(config);
@@ -45,6 +49,7 @@ export async function openMetadataStore(
     opened = createPostgresMetadataStore({
       connectionString: url,
       pool: { max: config.databasePoolSize, connectionTimeoutMillis: config.databaseTimeoutMs },
+      queryTimeoutMs: config.databaseQueryTimeoutMs,
       ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });

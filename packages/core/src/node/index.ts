@@ -4,6 +4,9 @@ import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
 import { errorResponse } from '../http/error-status.js';
 import { ConanError } from '../service/errors.js';
+import { limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
+
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 
 /** A node:http request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -73,21 +76,32 @@ export interface NodeServer {
   close(options?: NodeCloseOptions): Promise<void>;
 }
 
+/** Options of {@link serveNode}. */
+export interface ServeNodeOptions extends ConnectionLimits {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  host?: string;
+}
+
 /**
  * Starts a node:http server. Pass a fetch handler, or a node listener made
  * with {@link toNodeListener} (and wrapped, e.g. for logging). Port 0 picks
- * a free port.
+ * a free port. The server's connections are limited (headers timeout, idle
+ * timeout, keep-alive timeout, connection cap: see {@link ConnectionLimits})
+ * so that silent or stalled clients cannot hold its sockets.
  */
 export async function serveNode(
   handler: FetchHandler | { listener: NodeListener },
-  options: { port?: number; host?: string } = {},
+  options: ServeNodeOptions = {},
 ): Promise<NodeServer> {
   const listener = typeof handler === 'function' ? toNodeListener(handler) : handler.listener;
-  const server = createServer((req, res) => void listener(req, res));
-  const host = options.host ?? '127.0.0.1';
+  const { port: listenPort = 0, host = '127.0.0.1', ...limits } = options;
+  const server = createServer(serverOptions(limits), (req, res) => void listener(req, res));
+  limitConnections(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(listenPort, host, () => {
       server.off('error', reject);
       resolve();
     });
