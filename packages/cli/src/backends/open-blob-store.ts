@@ -2,6 +2,7 @@ import type { BlobStore } from '@cimmeria/core';
 import type { CimmeriaConfig } from '../config/schema.js';
 import { makePrivateDir } from '../data-dir.js';
 import { ConfigError } from '../errors.js';
+import { checkBlobStore } from './check-blob-store.js';
 import { redactUrl, storageUrlOf } from './locations.js';
 
 /** An open blob store and how to release it. */
@@ -12,12 +13,20 @@ export interface OpenedBlobStore {
   close(): Promise<void>;
 }
 
+/** Options of {@link openBlobStore}. */
+export interface OpenBlobStoreOptions {
+  /** Check that the store answers before returning (S3: the bucket exists, the credentials may use it). Default true. */
+  check?: boolean;
+}
+
 /**
  * Opens the configured blob store: a local directory (created if missing)
- * or an S3 bucket (which must exist). The AWS SDK is loaded only when used.
+ * or an S3 bucket (which must exist), and checks that it answers, with a
+ * deadline. The AWS SDK is loaded only when used.
  */
 export async function openBlobStore(
   config: Pick<CimmeriaConfig, 'storage' | 'data' | 'storagePartSizeBytes' | 'storageQueueSize' | 'downloads'>,
+  options: OpenBlobStoreOptions = {},
 ): Promise<OpenedBlobStore> {
   const url = storageUrlOf(config);
   const description = redactUrl(url);
@@ -42,5 +51,15 @@ export async function openBlobStore(
     queueSize: config.storageQueueSize,
     presign: config.downloads === 'redirect',
   });
-  return { store, description, close: async () => location.client.destroy() };
+  const close = async () => location.client.destroy();
+  if (options.check ?? true) {
+    try {
+      await checkBlobStore(store, description);
+    } catch (error) {
+      // Also ends a request still waiting for an answer.
+      await close();
+      throw error;
+    }
+  }
+  return { store, description, close };
 }

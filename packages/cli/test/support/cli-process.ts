@@ -52,7 +52,7 @@ export interface ServeProcess {
 
 /**
  * Starts `cimmeria serve ARGS` and resolves once it prints
- * `Cimmeria listening on URL`; rejects with its output if it exits first.
+ * `Cimmeria listening on ...URL...`; rejects with its output if it exits first.
  */
 export function startServe(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
@@ -69,7 +69,8 @@ export function startServe(args: string[], options: { env?: Record<string, strin
   return new Promise((resolve, reject) => {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      const match = /Cimmeria listening on (http:\/\/\S+)/.exec(stderr);
+      // The first URL of the line: the server's own (`--host H`) or, on all interfaces, the one for this machine.
+      const match = /Cimmeria listening on [^\n]*?(http:\/\/[^\s,;]+)/.exec(stderr);
       if (match) {
         resolve({
           url: match[1]!,
