@@ -4,6 +4,7 @@ import { makePrivateDir } from '../data-dir.js';
 import { ConfigError } from '../errors.js';
 import { checkBlobStore } from './check-blob-store.js';
 import { redactUrl, storageUrlOf } from './locations.js';
+import { importBackend } from './optional-backend.js';
 
 /** An open blob store and how to release it. */
 export interface OpenedBlobStore {
@@ -22,7 +23,7 @@ export interface OpenBlobStoreOptions {
 /**
  * Opens the configured blob store: a local directory (created if missing)
  * or an S3 bucket (which must exist), and checks that it answers, with a
- * deadline. The AWS SDK is loaded only when used.
+ * deadline. `@cimmeria/storage-s3` (and the AWS SDK) is loaded only when used.
  */
 export async function openBlobStore(
   config: Pick<CimmeriaConfig, 'storage' | 'data' | 'storagePartSizeBytes' | 'storageQueueSize' | 'downloads'>,
@@ -36,7 +37,7 @@ export async function openBlobStore(
     const { FsBlobStore } = await import('@cimmeria/storage-fs');
     return { store: new FsBlobStore({ directory }), description, close: async () => {} };
   }
-  const { S3BlobStore, S3UrlError, s3ClientFromUrl } = await import('@cimmeria/storage-s3');
+  const { S3BlobStore, S3UrlError, s3ClientFromUrl } = await importBackend(() => import('@cimmeria/storage-s3'), '@cimmeria/storage-s3', 's3:// storage');
   let location;
   try {
     location = s3ClientFromUrl(url);

@@ -4,6 +4,7 @@ import type { CimmeriaConfig } from '../config/schema.js';
 import { makePrivateDir } from '../data-dir.js';
 import { CommandError } from '../errors.js';
 import { databaseUrlOf, redactUrl } from './locations.js';
+import { importBackend } from './optional-backend.js';
 
 /** An open metadata store and how to close it. */
 export interface OpenedMetadata {
@@ -25,8 +26,8 @@ export interface OpenMetadataOptions {
 
 /**
  * Opens the configured metadata database: SQLite (the file and its folder
- * are created) or PostgreSQL (a pool sized by `databasePoolSize`). The
- * PostgreSQL driver is loaded only when used.
+ * are created) or PostgreSQL (a pool sized by `databasePoolSize`).
+ * `@cimmeria/metadata-postgres` (and `pg`) is loaded only when used.
  */
 export async function openMetadataStore(
   config: Pick<CimmeriaConfig, 'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseSchema'>,
@@ -41,7 +42,11 @@ export async function openMetadataStore(
     const { createSqliteMetadataStore } = await import('@cimmeria/metadata-sqlite');
     opened = createSqliteMetadataStore({ filename });
   } else {
-    const { createPostgresMetadataStore } = await import('@cimmeria/metadata-postgres');
+    const { createPostgresMetadataStore } = await importBackend(
+      () => import('@cimmeria/metadata-postgres'),
+      '@cimmeria/metadata-postgres',
+      'a postgres:// database',
+    );
     opened = createPostgresMetadataStore({
       connectionString: url,
       pool: { max: config.databasePoolSize, connectionTimeoutMillis: config.databaseTimeoutMs },
