@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { nginxConf } from './nginx-conf.mjs';
 
 const require = createRequire(import.meta.url);
-/** The `cimmeria` command of the installed package. */
-export const CIMMERIA_BIN = join(dirname(require.resolve('cimmeria/package.json')), 'dist', 'bin.js');
+/** The `cimmeria` command of the installed package (its `bin`, which checks the Node.js version first). */
+export const CIMMERIA_BIN = join(dirname(require.resolve('cimmeria/package.json')), require('cimmeria/package.json').bin.cimmeria);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
 import { withBusyAsUnavailable } from './busy.js';
+import { assertSupportedNode } from './node-version.js';
 import { withStatementCache } from './statement-cache.js';
 
 /** Options of {@link createSqliteMetadataStore}. */
@@ -32,9 +33,11 @@ export interface SqliteMetadata {
 /**
  * Opens (creating if needed) a SQLite database in WAL mode, so readers
  * never wait for the writer, and wraps it in the core's Kysely store.
- * Call `store.migrate()` before use.
+ * Call `store.migrate()` before use. Throws on a Node.js older than 22,
+ * where better-sqlite3 would crash the process.
  */
 export function createSqliteMetadataStore(options: SqliteMetadataOptions): SqliteMetadata {
+  assertSupportedNode();
   createPrivately(options.filename);
   const sqlite = new Database(options.filename);
   sqlite.pragma('journal_mode = WAL');

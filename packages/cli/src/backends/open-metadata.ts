@@ -4,6 +4,7 @@ import type { CimmeriaConfig } from '../config/schema.js';
 import { makePrivateDir } from '../data-dir.js';
 import { CommandError } from '../errors.js';
 import { databaseUrlOf, redactUrl } from './locations.js';
+import { importBackend } from './optional-backend.js';
 
 /** An open metadata store and how to close it. */
 export interface OpenedMetadata {
@@ -26,8 +27,8 @@ export interface OpenMetadataOptions {
 /**
  * Opens the configured metadata database: SQLite (the file and its folder
  * are created) or PostgreSQL (a pool sized by `databasePoolSize`, each
- * query bounded by `databaseQueryTimeoutMs`). The PostgreSQL driver is
- * loaded only when used.
+ * query bounded by `databaseQueryTimeoutMs`). `@cimmeria/metadata-postgres`
+ * (and `pg`) is loaded only when used.
  */
 export async function openMetadataStore(
   config: Pick<
@@ -45,7 +46,11 @@ export async function openMetadataStore(
     const { createSqliteMetadataStore } = await import('@cimmeria/metadata-sqlite');
     opened = createSqliteMetadataStore({ filename });
   } else {
-    const { createPostgresMetadataStore } = await import('@cimmeria/metadata-postgres');
+    const { createPostgresMetadataStore } = await importBackend(
+      () => import('@cimmeria/metadata-postgres'),
+      '@cimmeria/metadata-postgres',
+      'a postgres:// database',
+    );
     opened = createPostgresMetadataStore({
       connectionString: url,
       pool: { max: config.databasePoolSize, connectionTimeoutMillis: config.databaseTimeoutMs },
