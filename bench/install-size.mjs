@@ -2,9 +2,9 @@
 // How much a user downloads: packs every package (`pnpm pack`), prints each
 // tarball's size, then installs the tarballs with npm into empty folders, as
 // a user installs from the registry, and prints the size of node_modules for
-//   1. the CLI on SQLite only (`npm install cimmeria`),
-//   2. the CLI with PostgreSQL and S3 (the CLI plus @cimmeria/metadata-postgres
-//      and @cimmeria/storage-s3, in case they become optional),
+//   1. the CLI on SQLite only (`npm install --omit=optional cimmeria`: the
+//      PostgreSQL and S3 backends are optional dependencies),
+//   2. the CLI with PostgreSQL and S3 (`npm install cimmeria`),
 //   3. embedding on SQLite and a local directory (core, metadata-sqlite, storage-fs),
 //   4. embedding on PostgreSQL and S3 (core, metadata-postgres, storage-s3).
 // Uses the npm cache (--prefer-offline): run it once to warm it. Prints the
@@ -45,13 +45,13 @@ try {
   }
 
   const installs = {
-    'CLI, SQLite only': ['cimmeria'],
-    'CLI with PostgreSQL + S3': ['cimmeria', '@cimmeria/metadata-postgres', '@cimmeria/storage-s3'],
-    'embedding: core + metadata-sqlite + storage-fs': ['@cimmeria/core', '@cimmeria/metadata-sqlite', '@cimmeria/storage-fs'],
-    'embedding: core + metadata-postgres + storage-s3': ['@cimmeria/core', '@cimmeria/metadata-postgres', '@cimmeria/storage-s3'],
+    'CLI, SQLite only (--omit=optional)': [['cimmeria'], ['--omit=optional']],
+    'CLI with PostgreSQL + S3 (default)': [['cimmeria'], []],
+    'embedding: core + metadata-sqlite + storage-fs': [['@cimmeria/core', '@cimmeria/metadata-sqlite', '@cimmeria/storage-fs'], []],
+    'embedding: core + metadata-postgres + storage-s3': [['@cimmeria/core', '@cimmeria/metadata-postgres', '@cimmeria/storage-s3'], []],
   };
   console.log('install sizes (node_modules after npm install of the tarballs):');
-  for (const [label, names] of Object.entries(installs)) {
+  for (const [label, [names, flags]] of Object.entries(installs)) {
     const dir = join(work, label.replace(/\W+/g, '-'));
     mkdirSync(dir);
     writeFileSync(
@@ -63,7 +63,7 @@ try {
         overrides: Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`])),
       }),
     );
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['install', ...flags, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
     const modules = join(dir, 'node_modules');
     const count = readdirSync(modules).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)) : [n])).length;
     const disk = Number(execFileSync('du', ['-sk', modules], { encoding: 'utf8' }).split('\t')[0]) * 1024;

@@ -5,6 +5,13 @@ import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Before a minute of building: on an older Node the server would only crash at the end of it.
+const MINIMUM_NODE_MAJOR = 22; // as "engines" in package.json says
+if (Number(process.versions.node.split('.')[0]) < MINIMUM_NODE_MAJOR) {
+  console.error(`Cimmeria needs Node.js ${MINIMUM_NODE_MAJOR} or newer (this is ${process.versions.node})`);
+  process.exit(1);
+}
+
 const root = new URL('..', import.meta.url).pathname;
 
 function newest(dir) {
@@ -16,9 +23,9 @@ function newest(dir) {
   return latest;
 }
 
-const stale = readdirSync(join(root, 'packages')).filter((name) => {
+const packages = readdirSync(join(root, 'packages')).filter((name) => existsSync(join(root, 'packages', name, 'package.json')));
+const stale = packages.filter((name) => {
   const pkg = join(root, 'packages', name);
-  if (!existsSync(join(pkg, 'package.json'))) return false;
   const dist = join(pkg, 'dist');
   if (!existsSync(dist)) return true;
   const configs = ['package.json', 'tsup.config.ts'].filter((f) => existsSync(join(pkg, f)));
@@ -27,6 +34,8 @@ const stale = readdirSync(join(root, 'packages')).filter((name) => {
 });
 
 if (stale.length > 0) {
-  console.error(`Building (${stale.join(', ')} changed)...`);
+  // A first build takes a while: say so, or a silent minute looks like a hang.
+  const firstRun = packages.every((name) => !existsSync(join(root, 'packages', name, 'dist')));
+  console.error(firstRun ? 'Building Cimmeria (first run, about a minute)...' : `Building Cimmeria (${stale.join(', ')} changed)...`);
   execSync('pnpm -s build', { cwd: root, stdio: 'inherit' });
 }

@@ -81,7 +81,7 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 describe('tarballs', () => {
-  it('item 5 of issue 11: every tarball has the LICENSE, a README, types for import and require, and nothing else but dist/', async () => {
+  it("item 5 of issue 11: every tarball has the LICENSE, a README, types for import and require, and nothing else but dist/ (and the CLI bin/)", async () => {
     const license = await readFile(join(ROOT, 'LICENSE'), 'utf8');
     expect(license).toContain('MIT License');
     for (const { name, tarball } of packed) {
@@ -89,7 +89,7 @@ describe('tarballs', () => {
       expect(files, name).toContain('LICENSE');
       expect(files, name).toContain('README.md');
       expect(files, name).toContain('package.json');
-      expect(files.filter((f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !f.startsWith('dist/')), name).toEqual([]);
+      expect(files.filter((f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !/^(dist|bin)\//.test(f)), name).toEqual([]);
       expect((await exec('tar', ['-xzOf', tarball, 'package/LICENSE'])).stdout, `${name} LICENSE`).toBe(license);
 
       const manifest = JSON.parse((await exec('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as {
@@ -105,6 +105,14 @@ describe('tarballs', () => {
       }
       expect(Object.values(manifest.dependencies ?? {}).filter((v) => v.startsWith('workspace:')), name).toEqual([]);
     }
+  });
+});
+
+describe('the CLI', () => {
+  it('item 1 of issue 11: the installed `cimmeria` command runs', async () => {
+    const { stdout } = await exec(join(app, 'node_modules', '.bin', 'cimmeria'), ['--version'], { cwd: app, env: cleanEnv() });
+    const { version } = JSON.parse(await readFile(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string };
+    expect(stdout.trim()).toContain(version);
   });
 });
 

@@ -34,6 +34,8 @@ const registry = createRegistry({
     write: [{ pattern: '*/*@*/*', users: [user] }],
   }),
   downloads: 'stream',
+  // Extra registry options from the benchmark (e.g. login throttling settings), as JSON.
+  ...JSON.parse(process.env.BENCH_REGISTRY_OPTIONS || '{}'),
 });
 const handler = createConanHandler(registry, {
   onError: (error, request) => console.error(`cimmeria: ${request.method} ${request.url}:`, error),

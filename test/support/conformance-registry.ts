@@ -18,6 +18,21 @@ import { FsBlobStore } from '@cimmeria/storage-fs';
 /** Path of the recording of the real client, kept in the repository. */
 export const RECORDING = new URL('../../conformance/conan2-reference.jsonl', import.meta.url).pathname;
 
+let hashes: Promise<Record<string, string>> | undefined;
+
+/**
+ * The users' hashes, made once per process: registries standing for nodes of
+ * one cluster share them as they would share a config file (tokens are tied
+ * to the stored hash, so each node hashing on its own would refuse the
+ * others' tokens).
+ */
+function conformanceHashes(): Promise<Record<string, string>> {
+  hashes ??= Promise.all(
+    Object.entries(CONFORMANCE_USERS).map(async ([u, p]) => [u, await hashPassword(p)] as const),
+  ).then(Object.fromEntries);
+  return hashes;
+}
+
 /** A registry on SQLite + a local directory in a fresh temp dir, with the recording's users and permissions. */
 export async function conformanceRegistry(
   overrides: Partial<RegistryOptions> = {},
@@ -25,9 +40,7 @@ export async function conformanceRegistry(
   const dir = await mkdtemp(join(tmpdir(), 'cimmeria-conformance-'));
   const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
   await sqlite.store.migrate();
-  const hashes = Object.fromEntries(
-    await Promise.all(Object.entries(CONFORMANCE_USERS).map(async ([u, p]) => [u, await hashPassword(p)] as const)),
-  );
+  const hashes = await conformanceHashes();
   const registry = createRegistry({
     metadata: sqlite.store,
     blobs: new FsBlobStore({ directory: join(dir, 'blobs') }),

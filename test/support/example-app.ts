@@ -84,3 +84,28 @@ export async function exerciseExample(url: string): Promise<void> {
   expect(latest.revision).toBe('0a1b2c');
   expect(await (await fetch(`${files}/conanfile.py`)).text()).toBe(contents['conanfile.py']);
 }
+
+/** Runs `node src/server.mjs` in an example folder until it exits by itself (within 30 s); its exit code and output. */
+export async function runExampleToExit(
+  folder: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cimmeria-example-'));
+  try {
+    const child = spawn(process.execPath, ['src/server.mjs'], {
+      cwd: folder,
+      env: { ...process.env, DATA_DIR: dataDir, CONAN_USER: 'ci', CONAN_PASSWORD: 'ci-password', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    return { code, stdout, stderr };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

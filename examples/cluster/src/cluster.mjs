@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { nginxConf } from './nginx-conf.mjs';
 
 const require = createRequire(import.meta.url);
-/** The `cimmeria` command of the installed package. */
-export const CIMMERIA_BIN = join(dirname(require.resolve('cimmeria/package.json')), 'dist', 'bin.js');
+/** The `cimmeria` command of the installed package (its `bin`, which checks the Node.js version first). */
+export const CIMMERIA_BIN = join(dirname(require.resolve('cimmeria/package.json')), require('cimmeria/package.json').bin.cimmeria);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,6 +139,8 @@ export async function startCluster(options) {
     CIMMERIA_DRAIN_DELAY_MS: String(options.drainDelayMs ?? 5000),
     CIMMERIA_SHUTDOWN_TIMEOUT_MS: String(options.shutdownTimeoutMs ?? 60_000),
     CIMMERIA_LOG_LEVEL: 'warn',
+    // Behind nginx: failed logins are counted per client, not per nginx.
+    CIMMERIA_TRUST_PROXY: '1',
     ...options.env,
   };
 

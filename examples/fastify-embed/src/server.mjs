@@ -11,7 +11,14 @@ const app = await createApp({
   tokenSecret: process.env.TOKEN_SECRET ?? randomBytes(32).toString('hex'),
   logger: true,
 });
-await app.listen({ port, host: '0.0.0.0' });
+try {
+  await app.listen({ port, host: '0.0.0.0' });
+} catch (error) {
+  // A busy port is an operator's mistake, not a bug: one line, as the Express example says it.
+  console.error(`Cannot listen on port ${port}: ${error.message}`);
+  await app.close();
+  process.exit(1);
+}
 const url = `http://localhost:${app.server.address().port}`;
 console.log(`Fastify app on ${url} (Conan remote: ${url}/conan)`);
 for (const signal of ['SIGINT', 'SIGTERM']) {

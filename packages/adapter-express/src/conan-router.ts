@@ -33,10 +33,17 @@ type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
  * its default type) skip, so uploads stream. A parser that reads every body
  * buffers each upload whole and applies its own `limit`; mounting the router
  * before such parsers keeps uploads streaming.
+ *
+ * Failed logins are throttled per client address, taken from `req.ip`:
+ * behind a reverse proxy, set the app's `trust proxy` setting so that it is
+ * the client's address rather than the proxy's.
  */
 export function conanRouter(registry: HasService, options: ConanRouterOptions = {}): Router {
   // Inside a router Express strips the mount path from req.url, so the API starts at the root.
-  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health }));
+  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health }), {
+    // Express's req.ip follows the app's 'trust proxy' setting.
+    clientAddress: (req) => (req as ExpressRequest).ip ?? req.socket?.remoteAddress,
+  });
   const router = Router();
   router.use((req: ParsedRequest, res: ExpressResponse) => {
     if (!handOverParsedBody(req)) {

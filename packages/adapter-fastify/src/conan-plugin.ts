@@ -22,10 +22,17 @@ export interface ConanPluginOptions {
  * scope it replaces the content-type parsers with one that leaves the raw
  * request stream unread, so uploads stream to storage, while the host's
  * parsers keep working everywhere else.
+ *
+ * Failed logins are throttled per client address, taken from
+ * `request.ip`: behind a reverse proxy, set Fastify's `trustProxy` option
+ * so that it is the client's address rather than the proxy's.
  */
 export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instance, options) => {
+  // Fastify's request.ip follows its `trustProxy` option; the bridge only sees the raw request.
+  const clientAddresses = new WeakMap<object, string>();
   const listener = toNodeListener(
     createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError, health: options.health }),
+    { clientAddress: (raw) => clientAddresses.get(raw) ?? raw.socket?.remoteAddress },
   );
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -33,6 +40,7 @@ export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instan
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     // The core writes the response itself through the Node bridge.
     reply.hijack();
+    clientAddresses.set(request.raw, request.ip);
     await listener(request.raw, reply.raw);
   };
   // Every method the server accepts (TRACE, QUERY and any the host added with

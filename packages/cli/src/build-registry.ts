@@ -84,6 +84,12 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       downloads: config.downloads,
       presignExpiresInSeconds: config.presignExpiresSeconds,
       checksumDeploy: config.checksumDeploy,
+      maxConcurrentPasswordChecks: config.maxConcurrentPasswordChecks,
+      passwordCheckQueueSize: config.passwordCheckQueueSize,
+      loginFailuresPerUser: config.loginFailuresPerUser,
+      loginFailuresPerAddress: config.loginFailuresPerAddress,
+      loginThrottleWindowSeconds: config.loginThrottleWindowSeconds,
+      credentialCacheSeconds: config.credentialCacheSeconds,
     });
     return {
       registry,

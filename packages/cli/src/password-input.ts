@@ -1,4 +1,4 @@
-import { CommandError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
 
 /** Reads all of a non-TTY stdin and returns its first line (without the line break). */
 async function firstLineOfStdin(): Promise<string> {
@@ -39,7 +39,8 @@ function promptHidden(question: string): Promise<string> {
 /**
  * A new password: from `--password`, else the first line of stdin when it
  * is not a terminal (for scripts: `echo secret | cimmeria user add ci`),
- * else prompted twice on the terminal without echo.
+ * else prompted twice on the terminal without echo. An empty password is a
+ * usage error.
  */
 export async function readNewPassword(fromFlag: string | undefined): Promise<string> {
   let password: string;
@@ -51,6 +52,7 @@ export async function readNewPassword(fromFlag: string | undefined): Promise<str
       throw new CommandError('The passwords do not match');
     }
   }
-  if (password === '') throw new CommandError('The password must not be empty');
+  // Bad input (exit code 2), as a missing argument is; mistyping the repeated one is a failed attempt (1).
+  if (password === '') throw new UsageError('The password must not be empty');
   return password;
 }

@@ -4,6 +4,7 @@ import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { exposedDataWarnings } from './data-dir.js';
 import { CommandError } from './errors.js';
+import { listeningLine } from './listen-address.js';
 import { createLogger, logHandlerError, withRequestLog, type Logger } from './logging.js';
 
 /** Options of {@link startServer}. */
@@ -19,7 +20,10 @@ export interface StartServerOptions {
 
 /** A running standalone server. */
 export interface RunningServer {
-  /** `http://host:port`, with the port actually bound. */
+  /**
+   * `http://host:port`, with the port actually bound: a URL that reaches the
+   * server from this machine (`127.0.0.1` when it listens on all interfaces).
+   */
   url: string;
   port: number;
   /** The password of the `admin` user created by this start, if one was. */
@@ -62,6 +66,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   const handler = createConanHandler(opened.registry, {
     onError: logHandlerError(logger),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
+    trustProxy: config.trustProxy,
   });
   const logged = withRequestLog(toNodeListener(handler), logger);
   // While draining, every response closes its connection, so that no client
@@ -75,6 +80,10 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     server = await serveNode({ listener }, {
       port: config.port,
       host: config.host,
+      headersTimeoutMs: config.headersTimeoutMs,
+      connectionIdleTimeoutMs: config.connectionIdleTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxConnections: config.maxConnections,
     });
   } catch (error) {
     await opened.close();
@@ -102,10 +111,11 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   for (const line of await exposedDataWarnings(config)) notify(line);
   // Descriptions are redacted: no password or secret key reaches the log.
   logger.info(
-    { url: server.url, database: opened.metadata.description, storage: opened.blobs.description },
+    { url: server.url, host: config.host, port: server.port, database: opened.metadata.description, storage: opened.blobs.description },
     'listening',
   );
-  notify(`Cimmeria listening on ${server.url}`);
+  // Where it really listens: on 0.0.0.0 that is every interface, not only the loopback URL above.
+  notify(listeningLine(config.host, server.port));
 
   let closing: Promise<void> | undefined;
   const close = async ({ drainDelayMs = config.drainDelayMs, timeoutMs = config.shutdownTimeoutMs } = {}) => {

@@ -64,7 +64,7 @@ afterEach(async () => {
 });
 
 describe('cimmeria import conan-server', () => {
-  it('imports into the configured stores, shows progress, exits 1 when it skipped entries, and serves the result', async () => {
+  it('imports into the configured stores, exits 1 when it skipped entries, and serves the result; item 9: prints its summary once', async () => {
     const home = join(tmp.dir, 'conan_server');
     await writeStore(join(home, 'data'), conanServerStore());
     await writeFile(join(home, 'server.conf'), '[server]\n');
@@ -73,7 +73,8 @@ describe('cimmeria import conan-server', () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toContain('5 recipe revision(s) and 2 package revision(s) imported (17 files');
     expect(first.stdout).toContain('4 skipped');
-    expect(first.stderr).toMatch(/^import: .*imported/m);
+    // Progress lines come once a second; this import is quicker, and its totals are printed once, on stdout.
+    expect((first.stdout + first.stderr).match(/recipe revision\(s\) and/g)).toHaveLength(1);
     expect(first.stderr).toMatch(/^skipped .*broken\/1\.0\/_\/_\/revisions\.txt: /m);
 
     const files = async () => (await readdir(join(data, 'blobs', 'blobs'), { recursive: true })).length;

@@ -115,15 +115,19 @@ afterEach(async () => {
 async function runImport(overrides: Partial<ImportConanServerOptions> = {}) {
   const problems: ImportProblem[] = [];
   const progress: ImportProgress[] = [];
+  const finals: boolean[] = [];
   const report = await importConanServer({
     directory: store,
     metadata: metadata.store,
     blobs,
     onProblem: (p) => problems.push(p),
-    onProgress: (p) => progress.push(p),
+    onProgress: (p, final) => {
+      progress.push(p);
+      finals.push(final);
+    },
     ...overrides,
   });
-  return { report, problems, progress };
+  return { report, problems, progress, finals };
 }
 
 async function blobCount(): Promise<number> {
@@ -155,7 +159,7 @@ const described = (problems: ImportProblem[]) => problems.map((p) => `${p.path}:
 describe('importConanServer', () => {
   it('imports every listed revision with all its files, its original time and the original order', async () => {
     await writeStore(store, goodStore());
-    const { report, problems, progress } = await runImport();
+    const { report, problems, progress, finals } = await runImport();
 
     expect(problems).toEqual([]);
     expect(report).toEqual({
@@ -166,9 +170,11 @@ describe('importConanServer', () => {
       problems: 0,
       problemList: [],
     });
-    // The last call is the final totals.
+    // The last call is the final totals, and says so (the CLI prints them once, as its summary).
     const { problemList: _, ...totals } = report;
     expect(progress.at(-1)).toEqual(totals);
+    expect(finals.at(-1)).toBe(true);
+    expect(finals.filter(Boolean)).toHaveLength(1);
 
     // Newest first; c was listed last with an older time: it stays the latest, 1 µs after b.
     expect(await metadata.store.recipeRevisions(HELLO)).toEqual([

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deadPort } from '../../storage-s3/test/support/s3rver.js';
+import { startS3 } from '../../storage-s3/test/support/s3rver.js';
 import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
 
 // Issue 8, items 4 and 12: what `cimmeria serve` writes to its JSON log for
@@ -66,8 +66,12 @@ describe('cimmeria serve logs', () => {
   });
 
   it('issue 8 item 4: a failed readiness check shows only "unavailable"; the details are a warn line, no stack', async () => {
-    const s3 = `s3://bucket?endpoint=${encodeURIComponent(`http://127.0.0.1:${await deadPort()}`)}&forcePathStyle=true&region=us-east-1&accessKeyId=x&secretAccessKey=y`;
-    const serve = await startServe([...args(tmp.dir), '--storage', s3]);
+    // The store answers at start (serve checks it: issue 11 item 7), then goes away.
+    const s3 = await startS3();
+    const bucket = await s3.createBucket(s3.client());
+    const storage = `s3://${bucket}?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&region=us-east-1&accessKeyId=S3RVER&secretAccessKey=S3RVER`;
+    const serve = await startServe([...args(tmp.dir), '--storage', storage]);
+    await s3.close();
     let body: unknown;
     try {
       const ready = await fetch(`${serve.url}/readyz`);

@@ -36,15 +36,26 @@ describe('cimmeria user', () => {
     expect((await login(serve.url, 'bob', 'ignored second line')).status).toBe(401);
   });
 
-  it('refuses to add an existing user, or a bad name, or an empty password', async () => {
+  it('refuses to add an existing user (exit code 1)', async () => {
     const again = await user('add', 'alice', '--password', 'x');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("User 'alice' already exists");
     expect((await login(serve.url, 'alice', 'first-pass')).status).toBe(200);
-    expect((await user('add', 'bad:name', '--password', 'x')).code).toBe(1);
+  });
+
+  it('item 9: a bad user name or an empty password is bad usage: exit code 2, as the README says', async () => {
+    for (const name of ['bad:name', ' bad name', '*']) {
+      const bad = await user('add', name, '--password', 'x');
+      expect(bad.stderr, name).toContain(`Invalid user name '${name}'`);
+      expect(bad.code, name).toBe(2);
+    }
     const empty = await runCli(['user', 'add', 'carol', '--data', data], { input: '' });
-    expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('must not be empty');
+    expect(empty.code).toBe(2);
+    const emptyFlag = await runCli(['hash-password', '--password', '']);
+    expect(emptyFlag.stderr).toContain('must not be empty');
+    expect(emptyFlag.code).toBe(2);
+    expect((await user('list')).stdout.split('\n')).not.toContain('carol');
   });
 
   it('changes passwords: the old one stops working, the new one works', async () => {

@@ -1,111 +1,194 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type pg from 'pg';
 import {
+  AbortedTransactionError,
+  CompiledQuery,
+  IdentifierNode,
   PostgresDialect,
-  type CompiledQuery,
+  RawNode,
+  createQueryId,
   type DatabaseConnection,
   type Driver,
+  type QueryCompiler,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { mapUnavailable, toMetadataError } from './unavailable.js';
+import { MetadataUnavailableError } from '@cimmeria/core';
+import { keepsConnection, mapUnavailable, toMetadataError } from './unavailable.js';
 
-type Abortable = Parameters<Driver['init']>[0];
-type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
+/** Options of {@link PostgresMetadataDialect}. */
+export interface PostgresMetadataDialectConfig {
+  /** The pg pool (or a function returning it, called on first use). `db.destroy()` ends it. */
+  pool: pg.Pool | (() => Promise<pg.Pool>);
+  /**
+   * Longest wait for the answer to one query, in ms; then the query fails
+   * with `MetadataUnavailableError` (503) and its connection is destroyed,
+   * never handed out again in an unknown state. Default: no deadline (pg's).
+   * Protects against a silent network partition, where the socket stays
+   * open and nothing comes back.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** Queries inside {@link withoutQueryDeadline} have no client-side deadline. */
+const noDeadline = new AsyncLocalStorage<true>();
 
 /**
- * Kysely's {@link PostgresDialect}, except that errors meaning "database
- * unreachable" (refused or reset connections, server shutdown, connection
- * timeouts) come out as the core's `MetadataUnavailableError`, which the
- * HTTP edge answers with 503 and `Retry-After`. Everything else is Kysely's
- * own driver: the pool, transactions, releasing broken clients.
+ * Runs `work` with no client-side query deadline: for migrations, which may
+ * wait for another node's advisory lock or build an index for longer than
+ * a request would be allowed to.
+ */
+export function withoutQueryDeadline<T>(work: () => Promise<T>): Promise<T> {
+  return noDeadline.run(true, work);
+}
+
+/**
+ * Kysely's {@link PostgresDialect} with a driver of our own, for the two
+ * things a server on a network needs from its database calls:
+ *
+ * - Errors meaning "database unreachable" (refused or reset connections,
+ *   server shutdown, connection and query timeouts) come out as the core's
+ *   `MetadataUnavailableError`, which the HTTP edge answers with 503 and
+ *   `Retry-After`.
+ * - Every query has a deadline (`queryTimeoutMs`). A connection whose query
+ *   failed that way is destroyed when released, and a transaction on it is
+ *   not rolled back over the dead socket (closing the connection ends the
+ *   transaction on the server), so no request waits behind a hung one.
+ *
+ * Streaming queries (`.stream()`) are not supported; the store does not use them.
  *
  * @example
- * const db = new Kysely<Database>({ dialect: new PostgresMetadataDialect({ pool }) });
+ * const db = new Kysely<Database>({ dialect: new PostgresMetadataDialect({ pool, queryTimeoutMs: 5000 }) });
  */
 export class PostgresMetadataDialect extends PostgresDialect {
+  readonly #config: PostgresMetadataDialectConfig;
+
+  constructor(config: PostgresMetadataDialectConfig) {
+    super({ pool: config.pool });
+    this.#config = config;
+  }
+
   override createDriver(): Driver {
-    return new UnavailableMappingDriver(super.createDriver());
+    return new PostgresMetadataDriver(this.#config);
   }
 }
 
-/** Wraps a driver and its connections so every database call maps its errors. */
-class UnavailableMappingDriver implements Driver {
-  readonly #inner: Driver;
-  /** Our connection -> the inner driver's, which its own methods expect back. */
-  readonly #inners = new WeakMap<DatabaseConnection, DatabaseConnection>();
-  /** The inner driver's connection -> ours, so a pooled client keeps one identity. */
-  readonly #wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
+class PostgresMetadataDriver implements Driver {
+  readonly #config: PostgresMetadataDialectConfig;
+  #pool: pg.Pool | undefined;
+  readonly #connections = new WeakMap<pg.PoolClient, PostgresMetadataConnection>();
 
-  constructor(inner: Driver) {
-    this.#inner = inner;
+  constructor(config: PostgresMetadataDialectConfig) {
+    this.#config = config;
   }
 
-  init(options?: Abortable): Promise<void> {
-    return mapUnavailable(() => this.#inner.init(options));
+  async init(): Promise<void> {
+    const { pool } = this.#config;
+    this.#pool = typeof pool === 'function' ? await mapUnavailable(pool) : pool;
   }
 
-  async acquireConnection(options?: Abortable): Promise<DatabaseConnection> {
-    const inner = await mapUnavailable(() => this.#inner.acquireConnection(options));
-    let wrapper = this.#wrappers.get(inner);
-    if (!wrapper) {
-      wrapper = wrapConnection(inner);
-      this.#wrappers.set(inner, wrapper);
-      this.#inners.set(wrapper, inner);
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const pool = this.#pool;
+    if (!pool) throw new Error('The PostgreSQL driver has been destroyed');
+    // pg-pool's connectionTimeoutMillis bounds this wait.
+    const client = await mapUnavailable(() => pool.connect());
+    let connection = this.#connections.get(client);
+    if (!connection) {
+      connection = new PostgresMetadataConnection(client, this.#config.queryTimeoutMs);
+      this.#connections.set(client, connection);
     }
-    return wrapper;
+    return connection;
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return mapUnavailable(() => this.#inner.beginTransaction(this.#unwrap(connection), settings));
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let statement = 'begin';
+    if (settings.isolationLevel || settings.accessMode) {
+      statement = 'start transaction';
+      if (settings.isolationLevel) statement += ` isolation level ${settings.isolationLevel}`;
+      if (settings.accessMode) statement += ` ${settings.accessMode}`;
+    }
+    await connection.executeQuery(CompiledQuery.raw(statement));
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return mapUnavailable(() => this.#inner.commitTransaction(this.#unwrap(connection)));
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const { rows } = await connection.executeQuery<{ command?: string }>(CompiledQuery.raw('commit'));
+    // PostgreSQL completes COMMIT with a ROLLBACK tag when an earlier error aborted the transaction.
+    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return mapUnavailable(() => this.#inner.rollbackTransaction(this.#unwrap(connection)));
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // A lost connection cannot carry a rollback; destroying it on release ends the transaction on the server.
+    if ((connection as PostgresMetadataConnection).lost) return;
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  savepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return mapUnavailable(() => this.#inner.savepoint!(this.#unwrap(connection), name, compile));
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(compile(savepointCommand('savepoint', name), createQueryId()));
   }
 
-  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return mapUnavailable(() => this.#inner.rollbackToSavepoint!(this.#unwrap(connection), name, compile));
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(compile(savepointCommand('rollback to', name), createQueryId()));
   }
 
-  releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return mapUnavailable(() => this.#inner.releaseSavepoint!(this.#unwrap(connection), name, compile));
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(compile(savepointCommand('release', name), createQueryId()));
   }
 
-  releaseConnection(connection: DatabaseConnection, options?: Abortable): Promise<void> {
-    return this.#inner.releaseConnection(this.#unwrap(connection), options);
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as PostgresMetadataConnection).release();
   }
 
-  destroy(options?: Abortable): Promise<void> {
-    return this.#inner.destroy(options);
-  }
-
-  #unwrap(connection: DatabaseConnection): DatabaseConnection {
-    return this.#inners.get(connection) ?? connection;
+  async destroy(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await pool.end();
   }
 }
 
-function wrapConnection(inner: DatabaseConnection): DatabaseConnection {
-  const connection: DatabaseConnection = {
-    executeQuery<R>(query: CompiledQuery, options?: Abortable): Promise<QueryResult<R>> {
-      return mapUnavailable(() => inner.executeQuery<R>(query, options));
-    },
-    async *streamQuery<R>(query: CompiledQuery, chunkSize: number, options?: Abortable) {
-      try {
-        yield* inner.streamQuery<R>(query, chunkSize, options);
-      } catch (error) {
-        throw toMetadataError(error);
-      }
-    },
-  };
-  if (inner.cancelQuery) connection.cancelQuery = (provider) => inner.cancelQuery!(provider);
-  if (inner.killSession) connection.killSession = (provider) => inner.killSession!(provider);
-  if (inner.collectSessionInfo) connection.collectSessionInfo = () => mapUnavailable(() => inner.collectSessionInfo!());
-  return connection;
+function savepointCommand(command: string, name: string): RawNode {
+  return RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)]);
+}
+
+/** One pooled client; remembers whether it was lost, so that it is destroyed rather than reused. */
+class PostgresMetadataConnection implements DatabaseConnection {
+  readonly #client: pg.PoolClient;
+  readonly #queryTimeoutMs: number | undefined;
+  /** The error that left this client unusable (a timeout, a reset...), until it is released. */
+  lost: Error | undefined;
+
+  constructor(client: pg.PoolClient, queryTimeoutMs: number | undefined) {
+    this.#client = client;
+    this.#queryTimeoutMs = queryTimeoutMs;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.lost) throw toMetadataError(this.lost);
+    const deadline = noDeadline.getStore() ? undefined : this.#queryTimeoutMs;
+    // pg's per-query `query_timeout` (missing from @types/pg's QueryConfig).
+    const query = { text: compiledQuery.sql, values: [...compiledQuery.parameters], query_timeout: deadline } as pg.QueryConfig;
+    let result: pg.QueryResult;
+    try {
+      result = await this.#client.query(query);
+    } catch (error) {
+      const mapped = toMetadataError(error);
+      if (mapped instanceof MetadataUnavailableError && !keepsConnection(error)) this.lost = error as Error;
+      throw mapped;
+    }
+    const { command, rowCount, rows } = result;
+    if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] };
+    const counts = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    return { ...(counts ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}), rows: (rows ?? []) as R[] };
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('Streaming queries are not supported by PostgresMetadataDialect');
+  }
+
+  /** Back to the pool, or destroyed (pg-pool ends a client released with an error) when it was lost. */
+  release(): void {
+    const lost = this.lost;
+    this.lost = undefined;
+    this.#client.release(lost ?? undefined);
+  }
 }

@@ -2,6 +2,18 @@ import pg from 'pg';
 import { Kysely, type KyselyConfig } from 'kysely';
 import type { Database } from '@cimmeria/core';
 import { PostgresMetadataDialect } from './dialect.js';
+
+/** Default of {@link PostgresConnectOptions.queryTimeoutMs}. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+/**
+ * How much longer than the server's `statement_timeout` the node waits for
+ * an answer: a server that is slow but reachable cancels the statement
+ * itself and the connection stays usable; only a silent network makes the
+ * node give up and destroy the connection.
+ */
+const CLIENT_GRACE_MS = 500;
+/** TCP keepalive probes start after this much idleness (the OS default is two hours). */
+const KEEPALIVE_DELAY_MS = 10_000;
 import { PostgresMetadataStore } from './postgres-store.js';
 
 /** Pool sizing and timeouts, as pg names them. */
@@ -27,6 +39,19 @@ interface CommonOptions {
   onPoolError?: (error: Error) => void;
   /** Kysely's query log, e.g. to time or print queries. */
   log?: KyselyConfig['log'];
+  /**
+   * Deadline of each query, in ms. Default 5000; 0 turns it off. A query
+   * without an answer by then fails with `MetadataUnavailableError` (HTTP
+   * 503 with Retry-After) instead of hanging for as long as a network
+   * partition lasts, and its connection is destroyed rather than reused.
+   * With a pool this function makes, the server is also told to cancel
+   * statements running longer (`statement_timeout`) and to end sessions left
+   * idle inside a transaction that long (`idle_in_transaction_session_timeout`),
+   * so a node cut off mid-transaction does not hold locks; the node itself
+   * gives up half a second after the server would have. Migrations
+   * (`store.migrate()`) run without it: they may wait for another node's lock.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** Connect from a URL or settings: the CLI's way. */
@@ -77,11 +102,17 @@ function isPool(value: unknown): value is pg.Pool {
  * clock. Call `store.migrate()` before use; `close()` at shutdown.
  *
  * An unreachable database makes store calls throw `MetadataUnavailableError`
- * (HTTP 503 with Retry-After); the pool drops broken connections and opens
- * fresh ones once the server answers again, without a restart.
+ * (HTTP 503 with Retry-After) within `pool.connectionTimeoutMillis` (no
+ * connection) or `queryTimeoutMs` (no answer); the pool drops broken
+ * connections and opens fresh ones once the server answers again, without
+ * a restart.
  */
 export function createPostgresMetadataStore(options: PostgresMetadataOptions): PostgresMetadata {
   const injected = isPool(options.pool);
+  const queryTimeout = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  if (!Number.isInteger(queryTimeout) || queryTimeout < 0) {
+    throw new RangeError('queryTimeoutMs must be a non-negative integer (0 turns the deadline off)');
+  }
   let pool: pg.Pool;
   let schema: string | undefined;
   if (isPool(options.pool)) {
@@ -95,8 +126,12 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
     const searchPath = schema === undefined ? [] : [`-c search_path="${schema}"`];
     const extraOptions = connect.connection?.options ? [connect.connection.options] : [];
     const startupOptions = [...extraOptions, ...searchPath].join(' ');
+    const serverTimeouts =
+      queryTimeout > 0 ? { statement_timeout: queryTimeout, idle_in_transaction_session_timeout: queryTimeout } : {};
     pool = new pg.Pool({
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+      ...serverTimeouts,
       ...connect.connection,
       ...(connect.connectionString === undefined ? {} : { connectionString: connect.connectionString }),
       ...(startupOptions === '' ? {} : { options: startupOptions }),
@@ -108,7 +143,10 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
   }
   const unguard = guardPool(pool, options.onPoolError);
   const db = new Kysely<Database>({
-    dialect: new PostgresMetadataDialect({ pool }),
+    dialect: new PostgresMetadataDialect({
+      pool,
+      ...(queryTimeout > 0 ? { queryTimeoutMs: queryTimeout + CLIENT_GRACE_MS } : {}),
+    }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const store = new PostgresMetadataStore(db, schema === undefined ? {} : { schema });

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { KyselyMetadataStore, migrateToLatest, type Database, type KyselyMetadataStoreOptions } from '@cimmeria/core';
 import { postgresClock } from './clock.js';
+import { withoutQueryDeadline } from './dialect.js';
 import { migratePostgresExtras } from './postgres-migrations.js';
 
 /**
@@ -40,24 +41,37 @@ export class PostgresMetadataStore extends KyselyMetadataStore {
    * while holding {@link MIGRATION_LOCK_KEY}, on one dedicated connection:
    * ten nodes starting together migrate once, the others wait and find
    * nothing left to do. The lock goes with the session if the node dies.
-   * Returns the names of the migrations applied.
+   * Query deadlines do not apply (waiting for the lock, or building an
+   * index, may take longer than a request may). Returns the names of the
+   * migrations applied.
    */
   override async migrate(): Promise<string[]> {
     return this.db.connection().execute(async (connection) => {
-      await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection);
+      // The session timeouts createPostgresMetadataStore sets are lifted here, and restored after.
+      await sql`set statement_timeout = 0`.execute(connection);
+      await sql`set idle_in_transaction_session_timeout = 0`.execute(connection);
       try {
-        if (this.schema !== undefined) {
-          await sql`create schema if not exists ${sql.id(this.schema)}`.execute(connection);
-        }
-        const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(connection);
-        const schema = rows[0]?.schema;
-        if (!schema) throw new Error('No schema of the search_path exists: create it or set search_path');
-        const core = await migrateToLatest(connection, { migrationTableSchema: schema });
-        const extras = await migratePostgresExtras(connection, schema);
-        return [...core, ...extras];
+        return await withoutQueryDeadline(async () => {
+          await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection);
+          try {
+            if (this.schema !== undefined) {
+              await sql`create schema if not exists ${sql.id(this.schema)}`.execute(connection);
+            }
+            const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(connection);
+            const schema = rows[0]?.schema;
+            if (!schema) throw new Error('No schema of the search_path exists: create it or set search_path');
+            const core = await migrateToLatest(connection, { migrationTableSchema: schema });
+            const extras = await migratePostgresExtras(connection, schema);
+            return [...core, ...extras];
+          } finally {
+            // A dead session has already dropped the lock; keep the migration's own error then.
+            await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection).catch(() => {});
+          }
+        });
       } finally {
-        // A dead session has already dropped the lock; keep the migration's own error then.
-        await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection).catch(() => {});
+        // A connection that fails here is lost, and destroyed rather than pooled without its timeouts.
+        await sql`reset statement_timeout`.execute(connection).catch(() => {});
+        await sql`reset idle_in_transaction_session_timeout`.execute(connection).catch(() => {});
       }
     });
   }

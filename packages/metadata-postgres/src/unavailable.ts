@@ -10,7 +10,11 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up, shutting down, in recovery
   '53300', // too_many_connections: no slot right now, retrying later helps
+  '25P03', // idle_in_transaction_session_timeout: the server ended a session that went silent mid-transaction
+  '57014', // query_canceled: statement_timeout fired (or an operator cancelled the query); the connection stays usable
 ]);
+
+const QUERY_CANCELED = '57014';
 
 /** Socket and DNS errors of Node while reaching the server. */
 const UNAVAILABLE_SYSTEM_CODES = new Set([
@@ -40,6 +44,7 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
   'Postgres connection has been discarded', // Kysely: a connection whose rollback failed
   'Cannot use a pool after calling end on the pool', // the node is shutting down
+  'Query read timeout', // pg: query_timeout, no answer in time (a silent network, a stuck server)
 ];
 
 /**
@@ -63,6 +68,16 @@ export function isPostgresUnavailable(error: unknown, depth = 0): boolean {
   if (typeof message === 'string' && UNAVAILABLE_MESSAGES.includes(message)) return true;
   if (Array.isArray(errors) && errors.some((e) => isPostgresUnavailable(e, depth + 1))) return true;
   return cause !== undefined && isPostgresUnavailable(cause, depth + 1);
+}
+
+/**
+ * Whether the connection that got `error` from a query is still in a known
+ * state: the server answered and cancelled the statement (its
+ * `statement_timeout`). Any other "unavailable" error (a client-side
+ * timeout, a reset) leaves it unusable.
+ */
+export function keepsConnection(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === QUERY_CANCELED;
 }
 
 /** `error` as a {@link MetadataUnavailableError} when it means the database is unreachable, else as is. */

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
+import { withBusyAsUnavailable } from './busy.js';
+import { assertSupportedNode } from './node-version.js';
 import { withStatementCache } from './statement-cache.js';
 
 /** Options of {@link createSqliteMetadataStore}. */
@@ -14,7 +16,12 @@ export interface SqliteMetadataOptions {
    * same mode; an existing file or directory keeps its mode.
    */
   filename: string;
-  /** How long a writer waits for a lock held by another process, in ms. Default 5000. */
+  /**
+   * How long a writer waits for a lock held by another process, in ms;
+   * then the call fails with `MetadataUnavailableError` (HTTP 503 with
+   * Retry-After). Default 5000. better-sqlite3 waits synchronously: the
+   * event loop is blocked meanwhile, so keep it short.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -28,16 +35,18 @@ export interface SqliteMetadata {
 /**
  * Opens (creating if needed) a SQLite database in WAL mode, so readers
  * never wait for the writer, and wraps it in the core's Kysely store.
- * Call `store.migrate()` before use.
+ * Call `store.migrate()` before use. Throws on a Node.js older than 22,
+ * where better-sqlite3 would crash the process.
  */
 export function createSqliteMetadataStore(options: SqliteMetadataOptions): SqliteMetadata {
+  assertSupportedNode();
   createPrivately(options.filename);
   const sqlite = new Database(options.filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withBusyAsUnavailable(withStatementCache(sqlite)) }) });
   return { store: new KyselyMetadataStore(db), db, close: () => db.destroy() };
 }
 

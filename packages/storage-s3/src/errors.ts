@@ -76,6 +76,8 @@ export function isUnavailable(error: unknown): boolean {
  * anything else is returned unchanged.
  */
 export function translateError(error: unknown, key: string | undefined, what: string): unknown {
+  // Already ours (a deadline of the store, or an error translated further down).
+  if (error instanceof BlobStoreUnavailableError || error instanceof BlobNotFoundError) return error;
   if (key !== undefined && isNoSuchKey(error)) return new BlobNotFoundError(key);
   if (isUnavailable(error)) {
     const detail = networkCodeOf(error) ?? (error as SdkErrorShape).name ?? 'error';

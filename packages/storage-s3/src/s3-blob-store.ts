@@ -1,11 +1,15 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -20,12 +24,17 @@ import {
 } from '@cimmeria/core';
 import { removeAbandonedUploads } from './abandoned-uploads.js';
 import { isNoSuchKey, translateError } from './errors.js';
+import { guardIdleStream, reportBodyProgress, withDeadline } from './deadlines.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last). */
 export const MIN_PART_SIZE_BYTES = 5 * MiB;
 export const DEFAULT_PART_SIZE_BYTES = 8 * MiB;
 export const DEFAULT_QUEUE_SIZE = 4;
+/** Default of {@link S3BlobStoreOptions.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Default of {@link S3BlobStoreOptions.idleTimeoutMs}. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /** Options of {@link S3BlobStore}. */
 export interface S3BlobStoreOptions {
@@ -61,6 +70,25 @@ export interface S3BlobStoreOptions {
   presign?: boolean;
   /** Page size of ListObjectsV2 (1..1000). Default 1000; smaller only makes sense in tests. */
   listPageSize?: number;
+  /**
+   * Deadline of each request without a streamed body, in ms: HeadObject,
+   * DeleteObject, a ListObjectsV2 page, HeadBucket (`ping`), multipart
+   * create and abort, and GetObject until its response starts. Default
+   * 10000. A request cut off fails with `BlobStoreUnavailableError` (HTTP 503
+   * with Retry-After) instead of hanging while the network is partitioned.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Longest time without progress while bytes move, in ms: a part upload
+   * whose body the socket stops taking, or that gets no answer this long
+   * after its last byte (`requestTimeoutMs` for a body of at most 64 KiB),
+   * a download body whose next bytes do not come while
+   * its reader waits for them (a slow reader is never cut off), and the
+   * whole of CompleteMultipartUpload (which S3 may answer slowly for big
+   * objects). Default 30000. Either way the call fails with
+   * `BlobStoreUnavailableError`.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -86,6 +114,8 @@ export class S3BlobStore implements BlobStore {
   readonly prefix: string;
   readonly partSizeBytes: number;
   readonly queueSize: number;
+  readonly requestTimeoutMs: number;
+  readonly idleTimeoutMs: number;
   private readonly listPageSize: number;
 
   /**
@@ -111,7 +141,38 @@ export class S3BlobStore implements BlobStore {
     if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > 1000) {
       throw new RangeError('S3BlobStore: listPageSize must be an integer in 1..1000');
     }
+    this.requestTimeoutMs = positiveInteger(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs');
+    this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
     if (options.presign ?? true) this.presignGet = (key, opts) => this.presign(key, opts);
+  }
+
+  /**
+   * Sends `command` with the deadline of its kind: part uploads are cut off
+   * after `idleTimeoutMs` without the socket taking any of the body's bytes
+   * or, once all are taken, without an answer (`requestTimeoutMs` for a
+   * body of at most 64 KiB); CompleteMultipartUpload after `idleTimeoutMs`;
+   * everything else after `requestTimeoutMs`.
+   */
+  private send<T>(command: object, what: string, options: { abortSignal?: AbortSignal } = {}): Promise<T> {
+    const streamsBody = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
+    const ms = streamsBody || command instanceof CompleteMultipartUploadCommand ? this.idleTimeoutMs : this.requestTimeoutMs;
+    return withDeadline(ms, `S3 ${what}`, options.abortSignal, (abortSignal, touch) => {
+      if (streamsBody) reportBodyProgress(command, touch, this.requestTimeoutMs);
+      // One method for every command kind: the SDK's overloads cannot be named generically.
+      return this.client.send(command as never, { abortSignal }) as Promise<T>;
+    });
+  }
+
+  /**
+   * The client as lib-storage's Upload (or garbage collection) sees it: the
+   * same client, except that every request it sends gets its deadline.
+   */
+  private clientWithDeadlines(what: string): S3Client {
+    const client = Object.create(this.client) as S3Client;
+    const send = (command: object, options?: { abortSignal?: AbortSignal }) =>
+      this.send(command, what, options ?? {});
+    client.send = send as S3Client['send'];
+    return client;
   }
 
   /** The S3 object key of a blob key. */
@@ -151,7 +212,7 @@ export class S3BlobStore implements BlobStore {
       }
     }
     const upload = new Upload({
-      client: this.client,
+      client: this.clientWithDeadlines('upload'),
       params: {
         Bucket: this.bucket,
         Key,
@@ -166,7 +227,13 @@ export class S3BlobStore implements BlobStore {
     try {
       await upload.done();
     } catch (error) {
-      if (upload.uploadId) await this.abortMultipart(Key, upload.uploadId);
+      if (upload.uploadId) {
+        const aborting = this.abortMultipart(Key, upload.uploadId);
+        // S3 just went silent: its abort would most likely time out too (it runs on, bounded, in
+        // the background; the bucket's lifecycle rule is the backstop). Do not make the caller
+        // wait for it on top of the deadline it already waited for.
+        if (!(error instanceof BlobStoreUnavailableError) || source) await aborting;
+      }
       // The body's own error (client gone, checksum mismatch...) is what the caller must see.
       if (source) throw source.error;
       throw translateError(error, undefined, 'upload');
@@ -177,7 +244,7 @@ export class S3BlobStore implements BlobStore {
   /** Best effort: a failed abort leaves parts for the bucket's lifecycle rule to remove. */
   private async abortMultipart(Key: string, UploadId: string): Promise<void> {
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+      await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), 'abort');
     } catch {
       // Nothing better to do: the object was never completed, so no reader can see the parts.
     }
@@ -186,17 +253,23 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<BlobRead> {
     let out;
     try {
-      out = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: this.objectKey(key),
-          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
-        }),
+      // The deadline covers the wait for the response to start; the body has its idle guard below.
+      out = await withDeadline(this.requestTimeoutMs, 'S3 get', undefined, (abortSignal) =>
+        this.client.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: this.objectKey(key),
+            Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+          }),
+          { abortSignal },
+        ),
       );
     } catch (error) {
       throw translateError(error, key, 'get');
     }
-    const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
+    const body = out.Body
+      ? guardIdleStream(out.Body.transformToWebStream() as ReadableStream<Uint8Array>, this.idleTimeoutMs, `S3 get of ${key}`)
+      : emptyStream();
     if (!range) {
       return { body, size: parseContentRange(out.ContentRange)?.total ?? out.ContentLength ?? 0 };
     }
@@ -212,7 +285,10 @@ export class S3BlobStore implements BlobStore {
 
   async stat(key: string): Promise<BlobStat | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const out = await this.send<{ ContentLength?: number }>(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        'stat',
+      );
       return { size: out.ContentLength ?? 0 };
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
@@ -222,7 +298,7 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), 'delete');
     } catch (error) {
       if (isNoSuchKey(error)) return;
       throw translateError(error, key, 'delete');
@@ -234,13 +310,14 @@ export class S3BlobStore implements BlobStore {
     do {
       let page;
       try {
-        page = await this.client.send(
+        page = await this.send<ListObjectsV2CommandOutput>(
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
             ContinuationToken,
             MaxKeys: this.listPageSize,
           }),
+          'list',
         );
       } catch (error) {
         throw translateError(error, undefined, 'list');
@@ -277,12 +354,13 @@ export class S3BlobStore implements BlobStore {
    * `s3:AbortMultipartUpload`.
    */
   removeAbandonedUploads(olderThan: Date, options: { dryRun?: boolean } = {}): Promise<AbandonedUploadsReport> {
-    return removeAbandonedUploads({ client: this.client, bucket: this.bucket, prefix: this.prefix }, olderThan, options);
+    const client = this.clientWithDeadlines('abandoned uploads');
+    return removeAbandonedUploads({ client, bucket: this.bucket, prefix: this.prefix }, olderThan, options);
   }
 
   async ping(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.send(new HeadBucketCommand({ Bucket: this.bucket }), 'ping');
     } catch (error) {
       // A readiness probe: a missing bucket or missing permission is "not ready" too.
       const translated = translateError(error, undefined, 'ping');
@@ -291,6 +369,11 @@ export class S3BlobStore implements BlobStore {
       throw new BlobStoreUnavailableError(`S3 bucket ${this.bucket} not usable (${name})`, { cause: error });
     }
   }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`S3BlobStore: ${name} must be a positive integer (ms)`);
+  return value;
 }
 
 function normalizePrefix(prefix: string | undefined): string {

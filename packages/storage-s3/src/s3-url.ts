@@ -37,6 +37,18 @@ export interface S3Location {
   prefix: string;
 }
 
+/** Socket timeouts of the client {@link s3ClientFromUrl} builds. */
+export interface S3ClientTimeouts {
+  /** Longest TCP (and TLS) connection setup, in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /**
+   * A socket that moves no byte for this long is closed and its request
+   * fails, in ms: a part upload or a download stalled mid-body, a request
+   * never answered. Default 30000.
+   */
+  idleTimeoutMs?: number;
+}
+
 /** Thrown for a malformed `s3://` URL. Its message never contains the URL (which may hold a secret). */
 export class S3UrlError extends Error {
   constructor(message: string) {
@@ -62,8 +74,11 @@ export class S3UrlError extends Error {
  * result instead. Errors thrown here never contain the URL.
  *
  * `config` is merged over what the URL says (e.g. `maxAttempts`, a request handler).
+ * Unless `config.requestHandler` is given, the client's sockets get the
+ * `timeouts` (connection setup, inactivity): without them the SDK waits
+ * forever on a silent network.
  */
-export function s3ClientFromUrl(url: string, config: S3ClientConfig = {}): S3Location {
+export function s3ClientFromUrl(url: string, config: S3ClientConfig = {}, timeouts: S3ClientTimeouts = {}): S3Location {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -94,7 +109,12 @@ export function s3ClientFromUrl(url: string, config: S3ClientConfig = {}): S3Loc
   }
   const p = params.data;
 
-  const clientConfig: S3ClientConfig = {};
+  const clientConfig: S3ClientConfig = {
+    requestHandler: {
+      connectionTimeout: timeouts.connectTimeoutMs ?? 10_000,
+      socketTimeout: timeouts.idleTimeoutMs ?? 30_000,
+    },
+  };
   const region = p.region ?? (p.endpoint ? 'us-east-1' : undefined);
   if (region) clientConfig.region = region;
   if (p.endpoint) clientConfig.endpoint = p.endpoint;

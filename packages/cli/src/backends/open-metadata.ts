@@ -4,6 +4,7 @@ import type { CimmeriaConfig } from '../config/schema.js';
 import { makePrivateDir } from '../data-dir.js';
 import { CommandError } from '../errors.js';
 import { databaseUrlOf, redactUrl } from './locations.js';
+import { importBackend } from './optional-backend.js';
 
 /** An open metadata store and how to close it. */
 export interface OpenedMetadata {
@@ -25,11 +26,15 @@ export interface OpenMetadataOptions {
 
 /**
  * Opens the configured metadata database: SQLite (the file and its folder
- * are created) or PostgreSQL (a pool sized by `databasePoolSize`). The
- * PostgreSQL driver is loaded only when used.
+ * are created) or PostgreSQL (a pool sized by `databasePoolSize`, each
+ * query bounded by `databaseQueryTimeoutMs`). `@cimmeria/metadata-postgres`
+ * (and `pg`) is loaded only when used.
  */
 export async function openMetadataStore(
-  config: Pick<CimmeriaConfig, 'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseSchema'>,
+  config: Pick<
+    CimmeriaConfig,
+    'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseQueryTimeoutMs' | 'databaseSchema'
+  >,
   options: OpenMetadataOptions = {},
 ): Promise<OpenedMetadata> {
   const url = databaseUrlOf(config);
@@ -41,10 +46,15 @@ export async function openMetadataStore(
     const { createSqliteMetadataStore } = await import('@cimmeria/metadata-sqlite');
     opened = createSqliteMetadataStore({ filename });
   } else {
-    const { createPostgresMetadataStore } = await import('@cimmeria/metadata-postgres');
+    const { createPostgresMetadataStore } = await importBackend(
+      () => import('@cimmeria/metadata-postgres'),
+      '@cimmeria/metadata-postgres',
+      'a postgres:// database',
+    );
     opened = createPostgresMetadataStore({
       connectionString: url,
       pool: { max: config.databasePoolSize, connectionTimeoutMillis: config.databaseTimeoutMs },
+      queryTimeoutMs: config.databaseQueryTimeoutMs,
       ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });

@@ -54,7 +54,10 @@ export async function importCommand(args: string[]): Promise<number> {
         directory: resolve(directory),
         metadata: metadata.store,
         blobs: blobs.store,
-        onProgress: (progress) => process.stderr.write(`import: ${summary(progress)}\n`),
+        // The final totals are the summary printed below: once is enough.
+        onProgress: (progress, final) => {
+          if (!final) process.stderr.write(`import: ${summary(progress)}\n`);
+        },
         onProblem: (problem) => process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`),
       });
     } catch (error) {

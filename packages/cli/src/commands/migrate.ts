@@ -1,6 +1,6 @@
 import { openMetadataStore } from '../backends/open-metadata.js';
 import { UsageError } from '../errors.js';
-import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';
+import { BACKEND_OPTIONS, METADATA_USAGE, loadBackendConfig } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
 
 export const MIGRATE_USAGE = `Usage: cimmeria migrate [options]
@@ -11,7 +11,7 @@ rolling out new nodes. On PostgreSQL migrations run under an advisory lock:
 any number of nodes and migrate commands may start together.
 
 Options:
-${BACKEND_USAGE}
+${METADATA_USAGE}
   -h, --help                show this help
 `;
 

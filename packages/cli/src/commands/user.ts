@@ -3,7 +3,7 @@ import { userNameProblem } from '../config/schema.js';
 import { openMetadataStore } from '../backends/open-metadata.js';
 import { CommandError, UsageError } from '../errors.js';
 import { readNewPassword } from '../password-input.js';
-import { BACKEND_OPTIONS, BACKEND_USAGE, loadBackendConfig } from './backend-options.js';
+import { BACKEND_OPTIONS, METADATA_USAGE, loadBackendConfig } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
 
 export const USER_USAGE = `Usage: cimmeria user <command> [options]
@@ -20,7 +20,7 @@ Commands:
 Options:
   --password P              the password (add, passwd); otherwise the first line
                             of stdin, or a prompt without echo on a terminal
-${BACKEND_USAGE}
+${METADATA_USAGE}
   -h, --help                show this help
 
 Users listed in the config file or a conan_server conf are not managed here.
@@ -54,8 +54,9 @@ export async function userCommand(args: string[]): Promise<number> {
   if (values.password !== undefined && command !== 'add' && command !== 'passwd') {
     throw usage(`--password does not apply to 'user ${command}'`);
   }
+  // A name no client could use is bad input, like a missing one: exit code 2.
   const nameProblem = command === 'add' ? userNameProblem(name!) : undefined;
-  if (nameProblem) throw new CommandError(`Invalid user name '${name}': it ${nameProblem}`);
+  if (nameProblem) throw new UsageError(`Invalid user name '${name}': it ${nameProblem}`);
 
   const config = await loadBackendConfig(values);
   // Ask for the password before opening the database, so a prompt holds no lock.

@@ -100,7 +100,10 @@ export async function conanServerConfLayer(conf: ConanServerConf, file: string):
   if (conf.users) {
     const users: Record<string, string> = {};
     for (const [name, password] of Object.entries(conf.users)) {
-      users[name] = await hashPassword(password);
+      // A salt derived from the name, so every node and restart computes the same
+      // hash: tokens are tied to it. The password is in server.conf in plain text anyway.
+      const salt = createHash('sha256').update('cimmeria conan_server.conf user\0').update(name).digest().subarray(0, 16);
+      users[name] = await hashPassword(password, { salt });
       layer.sources[`users.${name}`] = `${file} [users]`;
     }
     layer.values.users = users;

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@cimmeria/core';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from '@cimmeria/core';
 import { z } from 'zod';
 
 /** Log levels, from the loudest filter to the quietest. */
@@ -17,16 +17,25 @@ export const DEFAULTS = {
   logLevel: 'info',
   databasePoolSize: 10,
   databaseTimeoutMs: 5000,
+  databaseQueryTimeoutMs: 5000,
   storagePartSizeBytes: 8 * 1024 ** 2,
   storageQueueSize: 4,
+  storageTimeoutMs: 10_000,
+  storageIdleTimeoutMs: 30_000,
   downloads: 'redirect',
   presignExpiresSeconds: 300,
   healthPath: '/healthz',
   readyPath: '/readyz',
   drainDelayMs: 5000,
   shutdownTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  connectionIdleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1000,
   checksumDeploy: true,
   ignoreConanServerPlugins: false,
+  ...LOGIN_PROTECTION_DEFAULTS,
+  trustProxy: 0,
 } as const;
 
 /** Longest user name. */
@@ -196,6 +205,8 @@ export const configSchema = z.strictObject({
   databasePoolSize: integer(1, 1000).default(DEFAULTS.databasePoolSize),
   /** PostgreSQL: how long a query waits for a connection before answering 503. */
   databaseTimeoutMs: integer(100, 600_000).default(DEFAULTS.databaseTimeoutMs),
+  /** PostgreSQL: deadline of each query (server statement_timeout too); then 503 and the connection is dropped. */
+  databaseQueryTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.databaseQueryTimeoutMs),
   /** PostgreSQL: schema of Cimmeria's tables (created by migrations). Default: the server's search_path. */
   databaseSchema: z
     .string()
@@ -207,6 +218,10 @@ export const configSchema = z.strictObject({
   storagePartSizeBytes: size(5 * 1024 ** 2).default(DEFAULTS.storagePartSizeBytes),
   /** S3: parts uploaded in parallel per file. */
   storageQueueSize: integer(1, 64).default(DEFAULTS.storageQueueSize),
+  /** S3: deadline of each request without a streamed body (and of connecting); then 503. */
+  storageTimeoutMs: integer(100, 600_000).default(DEFAULTS.storageTimeoutMs),
+  /** S3: longest time without progress while a part upload or a download moves bytes; then 503 (or the download is cut). */
+  storageIdleTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.storageIdleTimeoutMs),
   /** `redirect`: downloads from S3 answer 302 to a presigned URL; `stream`: through this node. */
   downloads: z.enum(['redirect', 'stream'], { error: 'expected redirect or stream' }).default(DEFAULTS.downloads),
   /** Lifetime of presigned download URLs. */
@@ -230,6 +245,28 @@ export const configSchema = z.strictObject({
   drainDelayMs: integer(0, 600_000).default(DEFAULTS.drainDelayMs),
   /** After the listener closes: how long requests in flight may take before they are cut off. */
   shutdownTimeoutMs: integer(0, 3_600_000).default(DEFAULTS.shutdownTimeoutMs),
+  /** A connection must deliver a request's complete headers within this (silent and slowloris connections). */
+  headersTimeoutMs: integer(100, 600_000).default(DEFAULTS.headersTimeoutMs),
+  /** A connection moving no byte either way for this long is closed (0: never); slow but steady transfers are not cut. */
+  connectionIdleTimeoutMs: integer(0, 3_600_000).default(DEFAULTS.connectionIdleTimeoutMs),
+  /** How long a kept-alive connection waits for its next request. */
+  keepAliveTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.keepAliveTimeoutMs),
+  /** Most connections open at once (0: no cap); at the cap, connections without a request yet make room. */
+  maxConnections: integer(0, 1_000_000).default(DEFAULTS.maxConnections),
+  /** Password checks (scrypt, on libuv's pool shared with file I/O) running at once on this node. */
+  maxConcurrentPasswordChecks: integer(1, 64).default(DEFAULTS.maxConcurrentPasswordChecks),
+  /** Password checks waiting for a slot; past that, logins get 503 with Retry-After at once. */
+  passwordCheckQueueSize: integer(0, 10_000).default(DEFAULTS.passwordCheckQueueSize),
+  /** Failed logins of one user within a window before 429 (per node; 0 turns it off). */
+  loginFailuresPerUser: integer(0, 1_000_000).default(DEFAULTS.loginFailuresPerUser),
+  /** Failed logins from one client address within a window before 429 (per node; 0 turns it off). */
+  loginFailuresPerAddress: integer(0, 1_000_000).default(DEFAULTS.loginFailuresPerAddress),
+  /** Length of the failed-login windows; a throttled user or address waits at most this long. */
+  loginThrottleWindowSeconds: integer(1, 86_400).default(DEFAULTS.loginThrottleWindowSeconds),
+  /** How stale a node's view of a user's credentials may be: revoked tokens stop working within this. */
+  credentialCacheSeconds: integer(0, 300).default(DEFAULTS.credentialCacheSeconds),
+  /** Reverse proxies in front that append to X-Forwarded-For: the client address is read that many hops back. */
+  trustProxy: integer(0, 16).default(DEFAULTS.trustProxy),
 });
 
 /** A validated configuration: what `startServer` runs with. */

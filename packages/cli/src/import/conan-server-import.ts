@@ -64,8 +64,12 @@ export interface ImportConanServerOptions {
   directory: string;
   metadata: MetadataStore;
   blobs: BlobStore;
-  /** Running totals, at most about once a second, and once more at the end. */
-  onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Running totals, at most about once a second, and once more at the end
+   * with `final` true (the totals of the returned report: a caller printing
+   * the report can skip that one).
+   */
+  onProgress?: (progress: ImportProgress, final: boolean) => void;
   /** Each entry skipped, as it happens. */
   onProblem?: (problem: ImportProblem) => void;
 }
@@ -310,18 +314,18 @@ class Tally {
 
   /** Reports progress if the last report is old enough. */
   tick(): void {
-    if (Date.now() - this.lastProgress >= PROGRESS_INTERVAL_MS) this.emit();
+    if (Date.now() - this.lastProgress >= PROGRESS_INTERVAL_MS) this.emit(false);
   }
 
   /** The final report, after a last progress call. */
   finish(): ImportReport {
-    this.emit();
+    this.emit(true);
     return { ...this.snapshot(), problemList: [...this.problems] };
   }
 
-  private emit(): void {
+  private emit(final: boolean): void {
     this.lastProgress = Date.now();
-    this.options.onProgress?.(this.snapshot());
+    this.options.onProgress?.(this.snapshot(), final);
   }
 
   /** A copy, so callers keeping it do not see it change. */

@@ -18,13 +18,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a short `cimmeria` command to completion. `input` is written to its stdin (then closed). */
+/**
+ * Runs a short `cimmeria` command to completion. `input` is written to its
+ * stdin (then closed); `cli` runs another copy of the command, `nodeOptions`
+ * go to node before it.
+ */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+  options: { env?: Record<string, string>; input?: string; cwd?: string; cli?: string; nodeOptions?: string[] } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.cli ?? CLI, ...args], {
       env: cleanEnv(options.env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -52,10 +56,13 @@ export interface ServeProcess {
 
 /**
  * Starts `cimmeria serve ARGS` and resolves once it prints
- * `Cimmeria listening on URL`; rejects with its output if it exits first.
+ * `Cimmeria listening on ...URL...`; rejects with its output if it exits first.
  */
-export function startServe(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+export function startServe(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; cli?: string; nodeOptions?: string[] } = {},
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.cli ?? CLI, 'serve', ...args], {
     // No load balancer to wait for in these tests, unless one sets it.
     env: cleanEnv({ CIMMERIA_DRAIN_DELAY_MS: '0', ...options.env }),
     cwd: options.cwd,
@@ -69,7 +76,8 @@ export function startServe(args: string[], options: { env?: Record<string, strin
   return new Promise((resolve, reject) => {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      const match = /Cimmeria listening on (http:\/\/\S+)/.exec(stderr);
+      // The first URL of the line: the server's own (`--host H`) or, on all interfaces, the one for this machine.
+      const match = /Cimmeria listening on [^\n]*?(http:\/\/[^\s,;]+)/.exec(stderr);
       if (match) {
         resolve({
           url: match[1]!,

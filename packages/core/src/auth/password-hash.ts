@@ -11,9 +11,17 @@ const DEFAULTS = { N: 16384, r: 8, p: 1 } as const;
 /**
  * Hashes a password with scrypt. The result is self-describing
  * (`scrypt$N$r$p$salt$hash`, base64url) so parameters can change later.
+ *
+ * The salt is random unless `options.salt` is given. A user's tokens are
+ * tied to its stored hash (see `Authenticator.credentialVersion`), so a
+ * password hashed anew at every start gives tokens that no other node and
+ * no later start accepts: configure hashes made once (`cimmeria
+ * hash-password`). A fixed salt is only for passwords kept in plain text
+ * elsewhere anyway (conan_server's `server.conf`), so that every node and
+ * every start computes the same hash.
  */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
+export async function hashPassword(password: string, options: { salt?: Uint8Array } = {}): Promise<string> {
+  const salt = options.salt ? Buffer.from(options.salt) : randomBytes(16);
   const key = await scrypt(password, salt, KEY_LENGTH, DEFAULTS);
   return ['scrypt', DEFAULTS.N, DEFAULTS.r, DEFAULTS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }

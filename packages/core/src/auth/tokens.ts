@@ -13,6 +13,16 @@ export interface TokenOptions {
 }
 
 const ISSUER = 'cimmeria';
+/** Claim carrying the user's credential version when the token was issued. */
+const CREDENTIAL_VERSION_CLAIM = 'cv';
+
+/** What a valid token says. */
+export interface VerifiedToken {
+  principal: Principal;
+  /** The credential version the token was issued under, when it carries one (see `Authenticator.credentialVersion`). */
+  credentialVersion?: string;
+}
+
 const MIN_SECRET_LENGTH = 16;
 
 /**
@@ -49,9 +59,15 @@ export class TokenService {
     this.expiresInSeconds = options.expiresInSeconds ?? 7200;
   }
 
-  /** A token for `principal`, valid for the configured lifetime. */
-  async issue(principal: Principal): Promise<string> {
-    return new SignJWT({ user: principal.name })
+  /**
+   * A token for `principal`, valid for the configured lifetime. With a
+   * `credentialVersion`, it is only as good as that version: see
+   * `ConanService.verifyToken`.
+   */
+  async issue(principal: Principal, options: { credentialVersion?: string } = {}): Promise<string> {
+    const claims: Record<string, string> = { user: principal.name };
+    if (options.credentialVersion !== undefined) claims[CREDENTIAL_VERSION_CLAIM] = options.credentialVersion;
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
       .setSubject(principal.name)
@@ -60,13 +76,24 @@ export class TokenService {
       .sign(this.signingKey);
   }
 
-  /** The principal a token stands for; throws `UNAUTHORIZED` if it is malformed, forged or expired. */
+  /**
+   * The principal a token stands for; throws `UNAUTHORIZED` if it is
+   * malformed, forged or expired. Does not check the credential version:
+   * `ConanService.verifyToken` does.
+   */
   async verify(token: string): Promise<Principal> {
+    return (await this.verifyClaims(token)).principal;
+  }
+
+  /** Like {@link verify}, with the credential version the token carries. */
+  async verifyClaims(token: string): Promise<VerifiedToken> {
     for (const key of this.verificationKeys) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
         if (typeof payload.sub !== 'string' || payload.sub === '') break;
-        return { name: payload.sub };
+        const version = payload[CREDENTIAL_VERSION_CLAIM];
+        if (version !== undefined && typeof version !== 'string') break;
+        return version === undefined ? { principal: { name: payload.sub } } : { principal: { name: payload.sub }, credentialVersion: version };
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new ConanError('UNAUTHORIZED', 'Token expired: log in again');
         if (error instanceof errors.JWSSignatureVerificationFailed) continue;

@@ -14,6 +14,7 @@ import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.
 import type { Operation } from '../routes/conan-routes.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
+import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
 import { errorResponse } from './error-status.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
 import { parseRange } from './range.js';
@@ -27,8 +28,13 @@ function withoutBody(response: Response): Response {
   return new Response(null, { status: response.status, headers: response.headers });
 }
 
-/** A WHATWG fetch handler: the shape every host (node:http, Express, Fastify, Bun, Deno...) can call. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+/**
+ * A WHATWG fetch handler: the shape every host (node:http, Express, Fastify,
+ * Bun, Deno...) can call. `context.clientAddress` is the connection's peer
+ * (filled by the Node bridge; pass it from other hosts, e.g. Bun's
+ * `server.requestIP(request)`), used to throttle failed logins per client.
+ */
+export type FetchHandler = (request: Request, context?: FetchHandlerContext) => Promise<Response>;
 
 /** Options of {@link createConanHandler}. */
 export interface ConanHandlerOptions {
@@ -49,6 +55,23 @@ export interface ConanHandlerOptions {
    * host app keeps its own.
    */
   health?: boolean | HealthOptions;
+  /**
+   * Number of reverse proxies in front of this handler that append the
+   * address they saw to `X-Forwarded-For` (e.g. `1` behind one nginx with
+   * `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`). The
+   * client address used to throttle failed logins is then read that many
+   * hops back. Default 0: the connection's peer. Behind a proxy without it,
+   * every client shares the proxy's address and its failed-login limit.
+   * Set it only when clients cannot reach the node except through those
+   * proxies: a client connecting directly could write any address there.
+   */
+  trustProxy?: number;
+  /**
+   * Finds the client address yourself (it wins over `trustProxy`), e.g.
+   * `(request) => request.headers.get('cf-connecting-ip') ?? undefined`.
+   * Only read headers your own proxy sets: clients can send any header.
+   */
+  clientAddress?: ClientAddressResolver;
 }
 
 /** Anything that carries a service: a registry, or the service itself. */
@@ -61,6 +84,7 @@ interface Context {
   url: URL;
   params: Record<string, string>;
   principal: Principal | undefined;
+  clientAddress: string | undefined;
 }
 
 /**
@@ -73,14 +97,13 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     ? createHealthHandler(service, options.health === true ? {} : options.health, options.onError)
     : undefined;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const resolveClientAddress = options.clientAddress ?? forwardedClientAddress(options.trustProxy ?? 0);
 
-  async function principalOf(request: Request): Promise<Principal | undefined> {
+  async function principalOf(request: Request, clientAddress: string | undefined): Promise<Principal | undefined> {
     const creds = credentials(request.headers);
     if (creds.kind === 'bearer') return service.verifyToken(creds.token);
-    if (creds.kind === 'basic') {
-      const token = await service.authenticate(creds.user, creds.password);
-      return service.verifyToken(token);
-    }
+    // Throttled and bounded like logins: Basic on any route costs a password check.
+    if (creds.kind === 'basic') return service.authenticatePassword(creds.user, creds.password, { clientAddress });
     return undefined;
   }
 
@@ -140,10 +163,10 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
 
   const operations: Record<Operation, (ctx: Context) => Promise<Response>> = {
     ping: async () => empty(200, { 'x-conan-server-capabilities': service.capabilities.join(',') }),
-    authenticate: async ({ request }) => {
+    authenticate: async ({ request, clientAddress }) => {
       const creds = credentials(request.headers);
       if (creds.kind !== 'basic') throw new ConanError('UNAUTHORIZED', 'Wrong user or password');
-      return text(await service.authenticate(creds.user, creds.password));
+      return text(await service.authenticate(creds.user, creds.password, { clientAddress }));
     },
     checkCredentials: async ({ principal }) => text(service.checkCredentials(principal)),
     search: async ({ url, principal }) => {
@@ -194,7 +217,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     },
   };
 
-  return async function conanHandler(request: Request): Promise<Response> {
+  return async function conanHandler(request: Request, context: FetchHandlerContext = {}): Promise<Response> {
     try {
       const url = new URL(request.url);
       if (health && url.pathname.startsWith(basePath)) {
@@ -211,8 +234,10 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
           allow,
         });
       }
-      const principal = operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request);
-      const response = await operations[operation]({ request, url, params: match.params, principal });
+      const clientAddress = resolveClientAddress(request, context);
+      const principal =
+        operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request, clientAddress);
+      const response = await operations[operation]({ request, url, params: match.params, principal, clientAddress });
       return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
     } catch (error) {
       return errorResponse(error, options.onError && ((e) => options.onError!(e, request)));

@@ -18,6 +18,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RANGE_NOT_SATISFIABLE: 416,
+  TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
   // Nobody is left to read it when the client went away; a host that reads
   // bodies another way may still have a client to tell its body was broken.

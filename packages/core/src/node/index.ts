@@ -4,9 +4,25 @@ import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
 import { errorResponse } from '../http/error-status.js';
 import { ConanError } from '../service/errors.js';
+import { limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
+
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 
 /** A node:http request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /**
+   * The client address handed to the fetch handler as
+   * `context.clientAddress`. Default: the socket's peer address. Framework
+   * adapters pass what their framework computed (Express's `req.ip`,
+   * Fastify's `request.ip`), so its proxy settings apply.
+   */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
+}
+
+const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
 
 /**
  * Bridges a fetch handler to node:http through `@hono/node-server`, which
@@ -14,8 +30,12 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promis
  * waits for `drain` on responses. Every Node host (standalone, Express,
  * Fastify) goes through here.
  */
-export function toNodeListener(handler: FetchHandler): NodeListener {
-  const listener = getRequestListener((request) => handler(request), { overrideGlobalObjects: false });
+export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
+  const clientAddress = options.clientAddress ?? socketAddress;
+  const listener = getRequestListener(
+    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    { overrideGlobalObjects: false },
+  );
   const reject = getRequestListener(
     (request) =>
       errorResponse(new ConanError('INVALID_PATH', `Invalid path '${new URL(request.url).pathname}': '.' and '..' segments are not allowed`)),
@@ -56,21 +76,32 @@ export interface NodeServer {
   close(options?: NodeCloseOptions): Promise<void>;
 }
 
+/** Options of {@link serveNode}. */
+export interface ServeNodeOptions extends ConnectionLimits {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  host?: string;
+}
+
 /**
  * Starts a node:http server. Pass a fetch handler, or a node listener made
  * with {@link toNodeListener} (and wrapped, e.g. for logging). Port 0 picks
- * a free port.
+ * a free port. The server's connections are limited (headers timeout, idle
+ * timeout, keep-alive timeout, connection cap: see {@link ConnectionLimits})
+ * so that silent or stalled clients cannot hold its sockets.
  */
 export async function serveNode(
   handler: FetchHandler | { listener: NodeListener },
-  options: { port?: number; host?: string } = {},
+  options: ServeNodeOptions = {},
 ): Promise<NodeServer> {
   const listener = typeof handler === 'function' ? toNodeListener(handler) : handler.listener;
-  const server = createServer((req, res) => void listener(req, res));
-  const host = options.host ?? '127.0.0.1';
+  const { port: listenPort = 0, host = '127.0.0.1', ...limits } = options;
+  const server = createServer(serverOptions(limits), (req, res) => void listener(req, res));
+  limitConnections(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(listenPort, host, () => {
       server.off('error', reject);
       resolve();
     });

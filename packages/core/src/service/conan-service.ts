@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
-import type { Authenticator } from '../auth/authenticator.js';
+import { CredentialVersions } from '../auth/credential-versions.js';
+import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/tokens.js';
 import {
@@ -55,6 +56,12 @@ export interface UploadInfo {
   contentLength?: number;
 }
 
+/** Where a login comes from, for throttling failed logins per client. */
+export interface LoginContext {
+  /** The client's address (IP), when the host knows it. */
+  clientAddress?: string;
+}
+
 /** Recipes a search matches between two yields to the event loop. */
 const SEARCH_YIELD_EVERY = 100;
 
@@ -72,6 +79,27 @@ const packageNotFound = (ref: PackageRef | PackageRevisionRef) =>
     `Binary package not found: '${'packageRevision' in ref ? formatPackageRevision(ref) : formatPackage(ref)}'`,
   );
 
+function loginGuard(options: RegistryOptions): LoginGuard {
+  const d = LOGIN_PROTECTION_DEFAULTS;
+  return new LoginGuard(options.authenticator, {
+    maxConcurrentChecks: options.maxConcurrentPasswordChecks ?? d.maxConcurrentPasswordChecks,
+    queueSize: options.passwordCheckQueueSize ?? d.passwordCheckQueueSize,
+    failuresPerUser: options.loginFailuresPerUser ?? d.loginFailuresPerUser,
+    failuresPerAddress: options.loginFailuresPerAddress ?? d.loginFailuresPerAddress,
+    windowSeconds: options.loginThrottleWindowSeconds ?? d.loginThrottleWindowSeconds,
+    successCacheSeconds: options.credentialCacheSeconds ?? d.credentialCacheSeconds,
+  });
+}
+
+function credentialVersions(options: RegistryOptions): CredentialVersions | undefined {
+  const { authenticator } = options;
+  if (!authenticator.credentialVersion) return undefined;
+  return new CredentialVersions(
+    { credentialVersion: (user) => authenticator.credentialVersion!(user) },
+    { maxAgeSeconds: options.credentialCacheSeconds ?? LOGIN_PROTECTION_DEFAULTS.credentialCacheSeconds },
+  );
+}
+
 function describeOwner(owner: FileOwner): string {
   return owner.kind === 'recipe' ? formatRecipeRevision(owner.ref) : formatPackageRevision(owner.ref);
 }
@@ -83,8 +111,10 @@ function describeOwner(owner: FileOwner): string {
 export class ConanService {
   readonly metadata: MetadataStore;
   readonly blobs: BlobStore;
-  private readonly authenticator: Authenticator;
   private readonly tokens: TokenService;
+  private readonly logins: LoginGuard;
+  /** Set when the authenticator can say when credentials change, so tokens can be revoked. */
+  private readonly credentialVersions: CredentialVersions | undefined;
   private readonly authorizer: Authorizer;
   private readonly maxUploadBytes: number;
   private readonly maxTextFileBytes: number;
@@ -97,8 +127,9 @@ export class ConanService {
   constructor(options: RegistryOptions) {
     this.metadata = options.metadata;
     this.blobs = options.blobs;
-    this.authenticator = options.authenticator;
     this.tokens = options.tokens;
+    this.logins = loginGuard(options);
+    this.credentialVersions = credentialVersions(options);
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
@@ -110,16 +141,44 @@ export class ConanService {
 
   // --- users -------------------------------------------------------------
 
-  /** Exchanges credentials for a session token. */
-  async authenticate(user: string, password: string): Promise<string> {
-    const principal = await this.authenticator.authenticate(user, password);
-    if (!principal) throw new ConanError('UNAUTHORIZED', 'Wrong user or password');
-    return this.tokens.issue(principal);
+  /**
+   * Exchanges credentials for a session token. Failed logins are throttled
+   * per user and per `context.clientAddress` (`TOO_MANY_REQUESTS`), and
+   * password checks are bounded (`UNAVAILABLE` when too many wait).
+   */
+  async authenticate(user: string, password: string, context: LoginContext = {}): Promise<string> {
+    const principal = await this.logins.check(user, password, context.clientAddress, { remembered: false });
+    // Fresh, not cached: a token issued under a version this node saw before
+    // a password change would be refused once the cache catches up.
+    const credentialVersion = await this.credentialVersions?.fresh(principal.name);
+    return this.tokens.issue(principal, { credentialVersion });
   }
 
-  /** Resolves a bearer token to its principal. */
-  verifyToken(token: string): Promise<Principal> {
-    return this.tokens.verify(token);
+  /**
+   * The principal for HTTP Basic credentials sent with any request, under
+   * the same throttling and bounds as {@link authenticate}; a success is
+   * remembered for `credentialCacheSeconds`, so a script sending Basic on
+   * every request pays for one hash, not one per request.
+   */
+  authenticatePassword(user: string, password: string, context: LoginContext = {}): Promise<Principal> {
+    return this.logins.check(user, password, context.clientAddress);
+  }
+
+  /**
+   * Resolves a bearer token to its principal. A token issued under a
+   * credential version is refused once that user's version changes
+   * (password changed, user removed or re-created), as seen at most
+   * `credentialCacheSeconds` ago.
+   */
+  async verifyToken(token: string): Promise<Principal> {
+    const { principal, credentialVersion } = await this.tokens.verifyClaims(token);
+    if (credentialVersion === undefined) return principal;
+    const versions = this.credentialVersions;
+    // A version nobody can check any more (the authenticator changed) is not vouched for.
+    if (versions && (await versions.current(principal.name)) === credentialVersion) return principal;
+    // The cached version may predate new credentials used to log in on another node.
+    if (versions && (await versions.fresh(principal.name)) === credentialVersion) return principal;
+    throw new ConanError('UNAUTHORIZED', 'Token no longer valid (password changed or user removed): log in again');
   }
 
   /** The caller's user name; anonymous callers are asked to log in. */

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RANGE_NOT_SATISFIABLE'
+  | 'TOO_MANY_REQUESTS'
   | 'UNAVAILABLE'
   /** The connection closed before the request body was whole: a normal event, logged, never reported as a fault. */
   | 'CLIENT_CLOSED';

@@ -47,6 +47,46 @@ export interface RegistryOptions {
    * enough to obtain bytes one may not read).
    */
   checksumDeploy?: boolean;
+  /**
+   * Password checks (calls of `authenticator.authenticate`: logins, and HTTP
+   * Basic on any route) running at once on this node. scrypt runs on
+   * libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says
+   * otherwise), which file I/O shares: the default 2 leaves half of it to
+   * file I/O however many logins arrive. Raise it for an authenticator that
+   * does not hash locally.
+   */
+  maxConcurrentPasswordChecks?: number;
+  /** Password checks waiting for a slot; past that a login is answered 503 with `Retry-After` at once. Default 16. */
+  passwordCheckQueueSize?: number;
+  /**
+   * Failed logins of one user name within a window, after which that user's
+   * logins are answered 429 with `Retry-After` (after a 1 s pause, which
+   * slows a flooding client down) without checking the password, until the
+   * window ends. Logins from an address the user
+   * logged in from in the last 24 hours are still checked, so others'
+   * failures cannot lock a user out. Counted in memory on each node. Default
+   * 10; `0` turns it off.
+   */
+  loginFailuresPerUser?: number;
+  /**
+   * Failed logins from one client address (IPv6: one /64) within a window,
+   * after which logins from it are answered 429 until the window ends.
+   * Counted in memory on each node. Default 30; `0` turns it off. Behind a
+   * reverse proxy, tell the handler where the client address is
+   * (`trustProxy` or `clientAddress` of `createConanHandler`).
+   */
+  loginFailuresPerAddress?: number;
+  /** Length of the login failure windows, in seconds. Default 60. */
+  loginThrottleWindowSeconds?: number;
+  /**
+   * How long a node may rely on what it last learned of a user's
+   * credentials, in seconds: a token of a removed user, or issued before a
+   * password change, is refused at most this long after the change (on
+   * every node, with `Authenticator.credentialVersion`), and a successful
+   * HTTP Basic user + password is accepted again without hashing for this
+   * long. Default 5; `0` looks the user up on every request.
+   */
+  credentialCacheSeconds?: number;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;

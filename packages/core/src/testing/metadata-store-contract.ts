@@ -149,7 +149,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob())).toMatchObject({ status: 'unchanged' });
         expect(
           await store.recordFile(recipeOwner(rrev(hello, 'aaa1')), MANIFEST_FILE, blob('c'.repeat(40)), { allowOverwrite: true }),
-        ).toBe('recorded');
+        ).toEqual({ status: 'recorded' });
         expect(await store.recipeRevisions(hello)).toEqual(before);
 
         const r2 = rrev(hello, 'aaa2');
@@ -788,17 +788,21 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', sources);
         await publishRecipe(store, r1);
         const again = textBlob('sources', false);
-        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', again)).toMatchObject({ status: 'unchanged' });
+        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', again)).toEqual({ status: 'unchanged', blobKey: sources.key });
         expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(sources.key);
         // The unchanged copy was not recorded: nothing uses it, nothing keeps it.
         expect(await store.releaseBlobs([again.key], { olderThanMicros: (Date.now() + 60_000) * 1000 })).toEqual([again.key]);
+        // The same bytes brought back because the recorded copy went missing from the blob store.
+        const restored = textBlob('sources', false);
+        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', restored, { replaceSameBytes: true })).toEqual({ status: 'recorded' });
+        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(restored.key);
 
         const other = textBlob('other sources', false);
         await expect(store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other)).rejects.toBeInstanceOf(RevisionOverwriteError);
         await expect(store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other)).rejects.toMatchObject({ path: 'conan_sources.tgz' });
         expect(await store.linkFile(recipeOwner(r1), 'conan_sources.tgz', other.key)).toBe(false);
-        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(sources.key);
-        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other, { allowOverwrite: true })).toBe('recorded');
+        expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(restored.key);
+        expect(await store.recordFile(recipeOwner(r1), 'conan_sources.tgz', other, { allowOverwrite: true })).toEqual({ status: 'recorded' });
         expect((await store.file(recipeOwner(r1), 'conan_sources.tgz'))?.blobKey).toBe(other.key);
 
         // metadata/* files change freely, and new files may be added.
