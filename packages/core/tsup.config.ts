@@ -1,6 +1,8 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild(
-  { index: 'src/index.ts', 'node/index': 'src/node/index.ts', 'testing/index': 'src/testing/index.ts' },
-  { external: ['vitest'] },
-);
+export default packageBuild({
+  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' },
+  // The contract suites run inside vitest, which refuses require(): ES modules only.
+  esmOnly: { 'testing/index': 'src/testing/index.ts' },
+  options: { external: ['vitest'] },
+});

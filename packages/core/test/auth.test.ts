@@ -53,6 +53,24 @@ describe('tokens', () => {
     expect(() => new TokenService({ secret: 'short' })).toThrow(/at least 16/);
   });
 
+  it('item 3 of issue 11: a missing secret (an unset environment variable) is an error naming the secret', () => {
+    const unset = process.env.CIMMERIA_TEST_UNSET_TOKEN_SECRET;
+    expect(() => new TokenService({ secret: unset! })).toThrow(
+      'TokenService: the token secret is missing (got undefined): pass a string of at least 16 characters',
+    );
+    expect(() => new TokenService({ secret: '' })).toThrow('TokenService: the token secret must be at least 16 characters (got 0)');
+  });
+
+  it('item 3 of issue 11: a missing or short previous secret is named too, and no secret is echoed', () => {
+    const good = 'a-long-enough-secret';
+    expect(() => new TokenService({ secret: good, previousSecrets: [good, undefined as unknown as string] })).toThrow(
+      'TokenService: the token previousSecrets[1] is missing (got undefined)',
+    );
+    expect(() => new TokenService({ secret: good, previousSecrets: ['sh0rt-s3cret'] })).toThrow(
+      /^TokenService: the token previousSecrets\[0\] must be at least 16 characters \(got 12\)$/,
+    );
+  });
+
   it('rejects garbage', async () => {
     const tokens = new TokenService({ secret: 'a-long-enough-secret' });
     await expect(tokens.verify('garbage')).rejects.toThrow(/Invalid token/);

@@ -1,4 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore, type Database as Schema } from '@cimmeria/core';
@@ -9,9 +10,10 @@ import { withStatementCache } from './statement-cache.js';
 /** Options of {@link createSqliteMetadataStore}. */
 export interface SqliteMetadataOptions {
   /**
-   * Database file path, or `:memory:`. Its directory must exist. A new file
-   * is created 0600 (it holds password hashes), and SQLite gives its `-wal`
-   * and `-shm` files the same mode; an existing file keeps its mode.
+   * Database file path, or `:memory:`. A missing directory is created 0700,
+   * as the fs blob store creates its own. A new file is created 0600 (it
+   * holds password hashes), and SQLite gives its `-wal` and `-shm` files the
+   * same mode; an existing file or directory keeps its mode.
    */
   filename: string;
   /**
@@ -50,19 +52,20 @@ export function createSqliteMetadataStore(options: SqliteMetadataOptions): Sqlit
 
 /**
  * Creates the database file 0600 if it does not exist yet (SQLite would
- * create it 0644 under the usual umask), leaving an existing file as it is.
+ * create it 0644 under the usual umask), leaving an existing file as it is,
+ * and its directory 0700 if missing (SQLite would refuse to open it).
  * In-memory and temporary databases (`:memory:`, `''`) have no file.
  */
 function createPrivately(filename: string): void {
   if (filename === '' || filename === ':memory:' || filename.startsWith('file:')) return;
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
     fd = openSync(filename, 'wx', 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // EEXIST: there already, its mode is its operator's (the CLI warns when others can read it).
-    // ENOENT: no such folder, which SQLite reports in its own words.
-    if (code === 'EEXIST' || code === 'ENOENT') return;
+    if (code === 'EEXIST') return;
     throw error;
   }
   closeSync(fd);

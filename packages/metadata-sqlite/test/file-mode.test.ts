@@ -48,3 +48,32 @@ it("item 11 of issue 8: an existing database file keeps the mode its operator ga
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('item 3 of issue 11: a missing directory of the database file is created, 0700, so the README snippet runs in an empty folder', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cimmeria-sqlite-mode-'));
+  const filename = join(dir, 'data', 'nested', 'metadata.db');
+  const sqlite = createSqliteMetadataStore({ filename });
+  try {
+    await sqlite.store.migrate();
+    expect(await sqlite.store.addUser('alice', 'scrypt$hash')).toBe(true);
+    expect(await modeOf(join(dir, 'data'))).toBe(0o700);
+    expect(await modeOf(join(dir, 'data', 'nested'))).toBe(0o700);
+    expect(await modeOf(filename)).toBe(0o600);
+  } finally {
+    await sqlite.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('item 3 of issue 11: an existing directory keeps the mode its operator gave it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cimmeria-sqlite-mode-'));
+  await chmod(dir, 0o750);
+  const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+  try {
+    await sqlite.store.migrate();
+    expect(await modeOf(dir)).toBe(0o750);
+  } finally {
+    await sqlite.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -23,6 +23,27 @@ export interface VerifiedToken {
   credentialVersion?: string;
 }
 
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * A missing secret (typically an unset environment variable) must stop the
+ * host at start with words that name it, not fail later inside the JWT code;
+ * the message never contains the secret itself.
+ */
+function checkSecret(secret: unknown, name: string): void {
+  if (typeof secret !== 'string') {
+    throw new TypeError(
+      `TokenService: the token ${name} is missing (got ${secret === null ? 'null' : typeof secret}): ` +
+        `pass a string of at least ${MIN_SECRET_LENGTH} characters, e.g. from an environment variable that is set`,
+    );
+  }
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new RangeError(
+      `TokenService: the token ${name} must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`,
+    );
+  }
+}
+
 /** Issues and verifies session tokens (HS256 JWTs). Stateless, so any node accepts any node's tokens. */
 export class TokenService {
   private readonly signingKey: Uint8Array;
@@ -30,7 +51,8 @@ export class TokenService {
   private readonly expiresInSeconds: number;
 
   constructor(options: TokenOptions) {
-    if (options.secret.length < 16) throw new Error('The token secret must be at least 16 characters');
+    checkSecret(options.secret, 'secret');
+    (options.previousSecrets ?? []).forEach((secret, i) => checkSecret(secret, `previousSecrets[${i}]`));
     const encode = (s: string) => new TextEncoder().encode(s);
     this.signingKey = encode(options.secret);
     this.verificationKeys = [this.signingKey, ...(options.previousSecrets ?? []).map(encode)];

@@ -1,11 +1,21 @@
 import type { Kysely } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
 import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
 import { blobTextMigration } from './0003-blob-text.js';
 
-/** The core's migrations, in order. Names never change once released. */
-export const migrationProvider: MigrationProvider = {
+/**
+ * Kysely's `MigrationProvider`, spelled out: published types that import
+ * `kysely/migration` do not resolve for TypeScript hosts on
+ * `moduleResolution: node10` (the default of `module: commonjs`), which
+ * cannot see package subpaths.
+ */
+export interface CoreMigrationProvider {
+  getMigrations(): Promise<Record<string, { up(db: Kysely<any>): Promise<void>; down?(db: Kysely<any>): Promise<void> }>>;
+}
+
+/** The core's migrations, in order, for Kysely's `Migrator`. Names never change once released. */
+export const migrationProvider: CoreMigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       '0001-initial': initialMigration,
