@@ -16,9 +16,9 @@ import { request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { cleanupOnExit, cleanupSync, nextMessage, removeOnExit, startChild, startServer, stopChild } from './lib/children.mjs';
-import { numberOption as parseNumber } from './lib/options.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
 import { median, table } from './lib/report.mjs';
 
 const randomFillAsync = promisify(randomFill);
@@ -42,8 +42,8 @@ Options (environment variable in brackets):
   -h, --help        this help
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+const { flags, numberOption } = parseBenchArgs(
+  {
     duration: { type: 'string' },
     warmup: { type: 'string' },
     connections: { type: 'string' },
@@ -54,15 +54,9 @@ const { values: flags } = parseArgs({
     'skip-transfer': { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const numberOption = (flag, env, fallback, bounds) => parseNumber(flags, flag, env, fallback, bounds);
+  HELP,
+);
 
 const config = {
   durationSeconds: numberOption('duration', 'BENCH_DURATION', 10, { min: 1 }),

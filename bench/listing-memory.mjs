@@ -14,8 +14,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cleanupOnExit, removeOnExit, startServer, stopChild } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -25,17 +25,13 @@ const HELP = `Usage: node bench/listing-memory.mjs [options]
   --listings N     concurrent binary listings after the upload        [6]
   -h, --help       this help
 `;
-const { values: flags } = parseArgs({
-  options: {
+const { flags } = parseBenchArgs(
+  {
     'size-mib': { type: 'string', default: '150' },
     listings: { type: 'string', default: '6' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+  HELP,
+);
 const sizeMiB = Number(flags['size-mib']);
 const listings = Number(flags.listings);
 if (!(sizeMiB > 0) || !Number.isInteger(listings) || listings < 1 || listings > 64) {

@@ -12,9 +12,8 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cleanupOnExit, cleanupSync, nextMessage, removeOnExit, startChild, stopChild } from './lib/children.mjs';
-import { numberOption as parseNumber } from './lib/options.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
 import { table } from './lib/report.mjs';
 
 const HELP = `Usage: node bench/login-flood.mjs [options]
@@ -31,8 +30,8 @@ Options (environment variable in brackets):
   -h, --help          this help
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+const { flags, numberOption } = parseBenchArgs(
+  {
     quiet: { type: 'string' },
     flood: { type: 'string' },
     connections: { type: 'string' },
@@ -40,15 +39,9 @@ const { values: flags } = parseArgs({
     interval: { type: 'string' },
     'server-options': { type: 'string' },
     json: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const numberOption = (flag, env, fallback, bounds) => parseNumber(flags, flag, env, fallback, bounds);
+  HELP,
+);
 
 const config = {
   quietSeconds: numberOption('quiet', 'BENCH_QUIET', 5, { min: 1, max: 120 }),

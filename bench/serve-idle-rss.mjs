@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startServe } from '../packages/cli/test/support/cli-process.ts';
 import { cleanupOnExit, killOnExit, removeNow, removeOnExit } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
 import { median } from './lib/report.mjs';
 
 const HELP = `Usage: node bench/serve-idle-rss.mjs [options]
@@ -22,17 +22,13 @@ const HELP = `Usage: node bench/serve-idle-rss.mjs [options]
   --idle-ms N     idle time before reading the RSS                                [2000]
   -h, --help      this help
 `;
-const { values: flags } = parseArgs({
-  options: {
+const { flags } = parseBenchArgs(
+  {
     runs: { type: 'string', default: '4' },
     'idle-ms': { type: 'string', default: '2000' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+  HELP,
+);
 const runs = Number(flags.runs);
 const idleMs = Number(flags['idle-ms']);
 if (!Number.isInteger(runs) || runs < 1 || runs > 20 || !(idleMs >= 0 && idleMs <= 60_000)) {
