@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { cleanupOnExit, cleanupSync, nextMessage, removeOnExit, startChild, startServer, stopChild } from './lib/children.mjs';
+import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, startServer, stopChild } from './lib/children.mjs';
 import { parseBenchArgs } from './lib/options.mjs';
 import { median, table } from './lib/report.mjs';
 
@@ -479,11 +479,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  cleanupSync();
-}
+await runBenchmark(main);

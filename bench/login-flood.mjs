@@ -12,7 +12,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupOnExit, cleanupSync, nextMessage, removeOnExit, startChild, stopChild } from './lib/children.mjs';
+import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, stopChild } from './lib/children.mjs';
 import { parseBenchArgs } from './lib/options.mjs';
 import { table } from './lib/report.mjs';
 
@@ -241,11 +241,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  cleanupSync();
-}
+await runBenchmark(main);

@@ -96,3 +96,15 @@ export async function stopChild(child) {
   await exited;
   clearTimeout(timer);
 }
+
+/** Runs a benchmark's `main`: a failure is printed and sets exit status 1; cleans up after it. */
+export async function runBenchmark(main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
+    process.exitCode = 1;
+  } finally {
+    cleanupSync();
+  }
+}
