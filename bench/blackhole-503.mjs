@@ -14,12 +14,12 @@
 //
 // Needs `pnpm build` and PostgreSQL (postgres://postgres@127.0.0.1:5432/test or CIMMERIA_PG_URL).
 // Everything listens on 127.0.0.1; the child, the relays and s3rver are stopped on exit.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServe } from '../packages/cli/test/support/cli-process.ts';
 import { BlackholeRelay } from '../test/support/blackhole-relay.ts';
 import { startS3 } from '../packages/storage-s3/test/support/s3rver.ts';
 
@@ -31,7 +31,6 @@ const { values: args } = parseArgs({
   },
 });
 const GIVE_UP_MS = Number(args['give-up']) * 1000;
-const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
 const REF = '/v2/conans/probe/1.0/_/_';
 const REVISION = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 const FILES = `${REF}/revisions/${REVISION}/files`;
@@ -43,31 +42,11 @@ async function cleanup() {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-function startServe(env) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CIMMERIA_')));
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('close', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const url = /Cimmeria listening on (\S+)/.exec(stderr)?.[1];
-      if (url) {
-        clearInterval(timer);
-        resolve({ url, password: /password: (\S+)/.exec(stderr)?.[1], stderr: () => stderr });
-      }
-    }, 50);
-    child.once('close', (code) => {
-      clearInterval(timer);
-      reject(new Error(`cimmeria serve exited with ${code}:\n${stderr}`));
-    });
-  });
+/** `cimmeria serve` configured by `env` alone, killed on cleanup; its URL and the admin password it printed. */
+async function startServeFromEnv(env) {
+  const serve = await startServe([], { env });
+  cleanups.push(() => serve.stop('SIGKILL'));
+  return { url: serve.url, password: /password: (\S+)/.exec(serve.stderr())?.[1] };
 }
 
 /** Milliseconds until the request answers (and its status), or `undefined` after GIVE_UP_MS. */
@@ -105,7 +84,7 @@ async function main() {
   const storage =
     `s3://${bucket}/bench?endpoint=${encodeURIComponent(s3Relay.urlFor(s3.endpoint).replace(/\/$/, ''))}` +
     '&forcePathStyle=true&region=us-east-1&accessKeyId=S3RVER&secretAccessKey=S3RVER';
-  const server = await startServe({
+  const server = await startServeFromEnv({
     CIMMERIA_PORT: '0',
     CIMMERIA_HOST: '127.0.0.1',
     CIMMERIA_DATA: data,

@@ -9,18 +9,19 @@
 // Each server and the load generator (autocannon) run in their own child process; everything
 // listens on and talks to 127.0.0.1 only. Temp files and children are removed on exit, error
 // or Ctrl-C. See bench/README.md.
-import { fork } from 'node:child_process';
 import { createHash, randomFill } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, startServer, stopChild } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
+import { median, table } from './lib/report.mjs';
 
 const randomFillAsync = promisify(randomFill);
-const here = new URL('.', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 // --- options -----------------------------------------------------------------
@@ -41,8 +42,8 @@ Options (environment variable in brackets):
   -h, --help        this help
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+const { flags, numberOption } = parseBenchArgs(
+  {
     duration: { type: 'string' },
     warmup: { type: 'string' },
     connections: { type: 'string' },
@@ -53,24 +54,9 @@ const { values: flags } = parseArgs({
     'skip-transfer': { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-function numberOption(flag, env, fallback, { min = 0, integer = false } = {}) {
-  const raw = flags[flag] ?? process.env[env];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    console.error(`Invalid --${flag} / ${env}: ${raw}`);
-    process.exit(2);
-  }
-  return value;
-}
+  HELP,
+);
 
 const config = {
   durationSeconds: numberOption('duration', 'BENCH_DURATION', 10, { min: 1 }),
@@ -83,75 +69,9 @@ const config = {
 const jsonOut = flags.json;
 const cpuProfDir = flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined;
 
-// --- cleanup -----------------------------------------------------------------
-
-const children = new Set();
+cleanupOnExit();
+/** The run's temp directory, removed on exit. */
 let tempDir;
-
-function cleanupSync() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-  if (tempDir) {
-    rmSync(tempDir, { recursive: true, force: true });
-    tempDir = undefined;
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping, cleaning up`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
-process.on('exit', cleanupSync);
-
-// --- child processes -----------------------------------------------------------
-
-function startChild(script, { env = {}, args = [], execArgv = [] } = {}) {
-  const child = fork(join(here, 'lib', script), args, {
-    env: { ...process.env, ...env },
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** The next IPC message of `type` from a child, failing if it exits or takes too long. */
-function nextMessage(child, type, timeoutMs = 30_000) {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => done(new Error(`${type} from child ${child.pid}: timed out`)), timeoutMs);
-    const onMessage = (message) => message?.type === type && done(undefined, message);
-    const onExit = (code, signal) => done(new Error(`child ${child.pid} exited (${signal ?? code}) before ${type}`));
-    function done(error, message) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolvePromise(message);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-async function startServer(script, env, execArgv) {
-  const child = startChild(script, { env, execArgv });
-  const { url } = await nextMessage(child, 'ready');
-  return { child, url, pid: child.pid };
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  if (child.connected) child.send({ type: 'stop' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function cpuMicros(server) {
   server.child.send({ type: 'cpu' });
@@ -196,20 +116,9 @@ async function sha1OfFile(path) {
 
 // --- statistics and printing ------------------------------------------------------
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (n, digits = 0) =>
   n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const pct = (x) => `${fmt(x * 100, 0)}%`;
-
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
 
 const log = (...args) => console.log(...args);
 
@@ -531,7 +440,7 @@ function summary(results) {
 
 async function main() {
   const started = Date.now();
-  tempDir = await mkdtemp(join(tmpdir(), 'cimmeria-bench-'));
+  tempDir = removeOnExit(await mkdtemp(join(tmpdir(), 'cimmeria-bench-')));
   const dataDir = join(tempDir, 'server');
   await mkdir(dataDir);
   log(
@@ -570,11 +479,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  cleanupSync();
-}
+await runBenchmark(main);

@@ -9,16 +9,14 @@
 // the large file (--size-mib, default 150) and the baseline, a conaninfo.txt just under 1 MiB.
 // For each: the upload's status, the server's RSS before the listings, its peak during them
 // (VmHWM, reset through /proc/<pid>/clear_refs) and after. See bench/README.md.
-import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cleanupOnExit, removeOnExit, startServer, stopChild } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
 
-const here = new URL('.', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 const HELP = `Usage: node bench/listing-memory.mjs [options]
@@ -27,17 +25,13 @@ const HELP = `Usage: node bench/listing-memory.mjs [options]
   --listings N     concurrent binary listings after the upload        [6]
   -h, --help       this help
 `;
-const { values: flags } = parseArgs({
-  options: {
+const { flags } = parseBenchArgs(
+  {
     'size-mib': { type: 'string', default: '150' },
     listings: { type: 'string', default: '6' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+  HELP,
+);
 const sizeMiB = Number(flags['size-mib']);
 const listings = Number(flags.listings);
 if (!(sizeMiB > 0) || !Number.isInteger(listings) || listings < 1 || listings > 64) {
@@ -45,52 +39,16 @@ if (!(sizeMiB > 0) || !Number.isInteger(listings) || listings < 1 || listings > 
   process.exit(2);
 }
 
-// --- cleanup -------------------------------------------------------------------
-
-const children = new Set();
-const tempDirs = new Set();
-function cleanupSync() {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    cleanupSync();
-    process.exit(130);
-  });
-}
-process.on('exit', cleanupSync);
+cleanupOnExit();
 
 // --- server child ----------------------------------------------------------------
 
 const USER = 'bench';
 const PASSWORD = 'bench-password';
 
-async function startServer() {
-  const dir = await mkdtemp(join(tmpdir(), 'cimmeria-listing-'));
-  tempDirs.add(dir);
-  const child = fork(join(here, 'lib', 'cimmeria-server.mjs'), [], {
-    env: { ...process.env, BENCH_DATA_DIR: dir, BENCH_USER: USER, BENCH_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
-    child.on('message', (m) => m?.type === 'ready' && (clearTimeout(timer), resolve(m.url)));
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before ready`)));
-  });
-  return { child, url, pid: child.pid };
-}
-
-async function stopServer(server) {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  if (server.child.connected) server.child.send({ type: 'stop' });
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(server.child);
+async function startCimmeria() {
+  const dir = removeOnExit(await mkdtemp(join(tmpdir(), 'cimmeria-listing-')));
+  return startServer('cimmeria-server.mjs', { BENCH_DATA_DIR: dir, BENCH_USER: USER, BENCH_PASSWORD: PASSWORD });
 }
 
 async function status(pid, field) {
@@ -149,7 +107,7 @@ function md5Of(chunks) {
 }
 
 async function scenario(label, bytes) {
-  const server = await startServer();
+  const server = await startCimmeria();
   try {
     const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
     const rrev = `${server.url}/v2/conans/big/1.0/_/_/revisions/a1`;
@@ -181,7 +139,7 @@ async function scenario(label, bytes) {
     );
     return row;
   } finally {
-    await stopServer(server);
+    await stopChild(server.child);
   }
 }
 

@@ -7,16 +7,14 @@
 // `/v2/users/check_credentials` from 64 keep-alive connections for 10 s. Prints the median and
 // p99 of both, and their ratio. Everything listens on and talks to 127.0.0.1 only; temp files
 // and child processes are removed on exit, error or Ctrl-C. See bench/README.md.
-import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-
-const here = new URL('.', import.meta.url).pathname;
+import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, stopChild } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
+import { table } from './lib/report.mjs';
 
 const HELP = `Usage: node bench/login-flood.mjs [options]
 
@@ -32,8 +30,8 @@ Options (environment variable in brackets):
   -h, --help          this help
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+const { flags, numberOption } = parseBenchArgs(
+  {
     quiet: { type: 'string' },
     flood: { type: 'string' },
     connections: { type: 'string' },
@@ -41,24 +39,9 @@ const { values: flags } = parseArgs({
     interval: { type: 'string' },
     'server-options': { type: 'string' },
     json: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-function numberOption(flag, env, fallback, { min = 0, max = Infinity, integer = false } = {}) {
-  const raw = flags[flag] ?? process.env[env];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    console.error(`Invalid --${flag} / ${env}: ${raw}`);
-    process.exit(2);
-  }
-  return value;
-}
+  HELP,
+);
 
 const config = {
   quietSeconds: numberOption('quiet', 'BENCH_QUIET', 5, { min: 1, max: 120 }),
@@ -77,68 +60,7 @@ try {
 /** A download slower than this counts as failed, so a frozen server cannot hang the benchmark. */
 const DOWNLOAD_TIMEOUT_MS = 60_000;
 
-// --- cleanup -----------------------------------------------------------------
-
-const children = new Set();
-let tempDir;
-
-function cleanupSync() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-  if (tempDir) {
-    rmSync(tempDir, { recursive: true, force: true });
-    tempDir = undefined;
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping, cleaning up`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
-process.on('exit', cleanupSync);
-
-// --- child processes -----------------------------------------------------------
-
-function startChild(script, { env = {}, args = [] } = {}) {
-  const child = fork(join(here, 'lib', script), args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** The next IPC message of `type` from a child, failing if it exits or takes too long. */
-function nextMessage(child, type, timeoutMs = 30_000) {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => done(new Error(`${type} from child ${child.pid}: timed out`)), timeoutMs);
-    const onMessage = (message) => message?.type === type && done(undefined, message);
-    const onExit = (code, signal) => done(new Error(`child ${child.pid} exited (${signal ?? code}) before ${type}`));
-    function done(error, message) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolvePromise(message);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  if (child.connected) child.send({ type: 'stop' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+cleanupOnExit();
 
 // --- HTTP ----------------------------------------------------------------------
 
@@ -176,12 +98,6 @@ function percentile(sorted, p) {
 const fmt = (n, digits = 1) =>
   n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const log = (...args) => console.log(...args);
-
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
 
 // --- the measurement -------------------------------------------------------------
 
@@ -249,7 +165,7 @@ async function downloads(file, until) {
 
 async function main() {
   const started = Date.now();
-  tempDir = await mkdtemp(join(tmpdir(), 'cimmeria-bench-'));
+  const tempDir = removeOnExit(await mkdtemp(join(tmpdir(), 'cimmeria-bench-')));
   const dataDir = join(tempDir, 'server');
   await mkdir(dataDir);
   log(`Cimmeria login flood benchmark — temp dir ${tempDir}\nconfig: ${JSON.stringify(config)}`);
@@ -325,11 +241,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  cleanupSync();
-}
+await runBenchmark(main);

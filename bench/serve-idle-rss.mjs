@@ -7,12 +7,14 @@
 // packages imported at start (--import), as a CLI loading its backends eagerly would.
 // Each run is a fresh server child on 127.0.0.1, port 0, a fresh data directory; after it
 // answers a few requests and sits idle for --idle-ms, VmRSS is read from /proc. Linux only.
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { startServe } from '../packages/cli/test/support/cli-process.ts';
+import { cleanupOnExit, killOnExit, removeNow, removeOnExit } from './lib/children.mjs';
+import { parseBenchArgs } from './lib/options.mjs';
+import { median } from './lib/report.mjs';
 
 const HELP = `Usage: node bench/serve-idle-rss.mjs [options]
 
@@ -20,17 +22,13 @@ const HELP = `Usage: node bench/serve-idle-rss.mjs [options]
   --idle-ms N     idle time before reading the RSS                                [2000]
   -h, --help      this help
 `;
-const { values: flags } = parseArgs({
-  options: {
+const { flags } = parseBenchArgs(
+  {
     runs: { type: 'string', default: '4' },
     'idle-ms': { type: 'string', default: '2000' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (flags.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+  HELP,
+);
 const runs = Number(flags.runs);
 const idleMs = Number(flags['idle-ms']);
 if (!Number.isInteger(runs) || runs < 1 || runs > 20 || !(idleMs >= 0 && idleMs <= 60_000)) {
@@ -43,66 +41,33 @@ const BIN = join(cliDir, JSON.parse(readFileSync(join(cliDir, 'package.json'), '
 // Resolved from the workspace root, where both are installed.
 const EAGER = ['@cimmeria/metadata-postgres', '@cimmeria/storage-s3'].map((name) => import.meta.resolve(name));
 
-const children = new Set();
-const tempDirs = new Set();
-function cleanupSync() {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    cleanupSync();
-    process.exit(130);
-  });
-}
-process.on('exit', cleanupSync);
+cleanupOnExit();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a server, lets it answer a few requests and idle, and returns its VmRSS in bytes. */
 async function idleRss(preload) {
-  const data = await mkdtemp(join(tmpdir(), 'cimmeria-bench-rss-'));
-  tempDirs.add(data);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CIMMERIA_')));
-  const nodeArgs = preload.flatMap((url) => ['--import', url]);
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', data, '--log-level', 'warn'], {
-    env: { ...env, CIMMERIA_DRAIN_DELAY_MS: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.add(child);
+  const data = removeOnExit(await mkdtemp(join(tmpdir(), 'cimmeria-bench-rss-')));
   try {
-    let stderr = '';
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "Cimmeria listening" within 30 s:\n${stderr}`)), 30_000);
-      child.stderr.setEncoding('utf8').on('data', (d) => {
-        stderr += d;
-        const match = /Cimmeria listening on [^\n]*?(http:\/\/[^\s,;]+)/.exec(stderr);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`cimmeria serve exited with ${code}:\n${stderr}`)));
+    const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data, '--log-level', 'warn'], {
+      cli: BIN,
+      nodeOptions: preload.flatMap((url) => ['--import', url]),
+      timeoutMs: 30_000,
     });
-    for (const path of ['/v2/ping', '/readyz', '/v2/conans/search?q=*']) await (await fetch(`${url}${path}`)).arrayBuffer();
-    await sleep(idleMs);
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1]) * 1024;
+    killOnExit(serve.child);
+    try {
+      for (const path of ['/v2/ping', '/readyz', '/v2/conans/search?q=*']) await (await fetch(`${serve.url}${path}`)).arrayBuffer();
+      await sleep(idleMs);
+      const status = await readFile(`/proc/${serve.child.pid}/status`, 'utf8');
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1]) * 1024;
+    } finally {
+      await serve.stop();
+    }
   } finally {
-    const exited = new Promise((resolve) => child.once('close', resolve));
-    child.kill('SIGTERM');
-    await exited;
-    children.delete(child);
-    rmSync(data, { recursive: true, force: true });
-    tempDirs.delete(data);
+    removeNow(data);
   }
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 const results = { lazy: [], eager: [] };

@@ -11,41 +11,29 @@
 //   node bench/silent-connections.mjs [--count 3000] [--hold 15]
 //
 // Everything listens on 127.0.0.1; the child is killed and its data removed on exit.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServe } from '../packages/cli/test/support/cli-process.ts';
 
 const { values: args } = parseArgs({
   options: { count: { type: 'string', default: '3000' }, hold: { type: 'string', default: '15' } },
 });
 const COUNT = Number(args.count);
 const HOLD_MS = Number(args.hold) * 1000;
-const CLI = new URL('../packages/cli/dist/bin.js', import.meta.url).pathname;
 
 const data = await mkdtemp(join(tmpdir(), 'cimmeria-silent-'));
 // The caller's CIMMERIA_* settings are passed on (e.g. CIMMERIA_MAX_CONNECTIONS=200).
-const clean = process.env;
-const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', data], {
-  env: { ...clean, CIMMERIA_LOG_LEVEL: 'silent', CIMMERIA_DRAIN_DELAY_MS: '0' },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const settings = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CIMMERIA_')));
 const sockets = [];
+let serve;
 try {
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const found = /Cimmeria listening on (\S+)/.exec(stderr)?.[1];
-      if (found) {
-        clearInterval(timer);
-        resolve(found);
-      }
-    }, 50);
-    child.once('close', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data], {
+    env: { ...settings, CIMMERIA_LOG_LEVEL: 'silent', CIMMERIA_DRAIN_DELAY_MS: '0' },
   });
+  const { url } = serve;
   const port = Number(new URL(url).port);
 
   const started = Date.now();
@@ -78,13 +66,13 @@ try {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 2_000 - Date.now())));
   const openAt2s = open;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + HOLD_MS - Date.now())));
-  const settings = Object.entries(clean).filter(([k]) => k.startsWith('CIMMERIA_')).map(([k, v]) => `${k}=${v}`);
-  console.log(`${COUNT} silent connections (server settings: ${settings.join(' ') || 'defaults'})`);
+  const shown = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
+  console.log(`${COUNT} silent connections (server settings: ${shown.join(' ') || 'defaults'})`);
   console.log(`real client GET /v2/ping during the flood: ${ping}`);
   console.log(`flood connections still open after 2 s: ${openAt2s}; after ${HOLD_MS / 1000} s: ${open}`);
   console.log(open === 0 ? `the last one was closed after ${lastClosedAfter} ms` : 'not all were closed');
 } finally {
   for (const socket of sockets) socket.destroy();
-  child.kill('SIGKILL');
+  await serve?.stop('SIGKILL');
   await rm(data, { recursive: true, force: true });
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, freshSchemaName, withAdmin } from '../../metadata-postgres/test/support.js';
-import { startS3, type TestS3 } from '../../storage-s3/test/support/s3rver.js';
-import { login, runCli, startServe, tempDir } from './support/cli-process.js';
+import { login, runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
+import { s3BucketForAll } from './support/s3-bucket.js';
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const RREV = '0123456789abcdef0123456789abcdef';
@@ -16,30 +17,20 @@ const pgUrlWithPassword = () => {
   return url.toString();
 };
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 let schema: string;
 beforeEach(async () => {
-  tmp = await tempDir();
   schema = freshSchemaName();
 });
 afterEach(async () => {
-  await tmp.remove();
   await dropSchema(schema);
 });
 
 describe('cimmeria serve on PostgreSQL and S3', () => {
-  let s3: TestS3;
-  let bucket: string;
-  beforeAll(async () => {
-    s3 = await startS3();
-    bucket = await s3.createBucket(s3.client());
-  });
-  afterAll(async () => {
-    await s3.close();
-  });
+  const s3 = s3BucketForAll();
 
   const storageUrl = (prefix: string) =>
-    `s3://${bucket}/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=S3RVER`;
+    `s3://${s3.bucket}/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=S3RVER`;
 
   it('migrates at start, stores bytes in S3, redirects downloads there, and logs no secret', async () => {
     const env = {
@@ -63,7 +54,7 @@ describe('cimmeria serve on PostgreSQL and S3', () => {
       const download = await fetch(`${server.url}${RECIPE}/conanfile.py`, { redirect: 'manual' });
       expect(download.status).toBe(302);
       const location = download.headers.get('location')!;
-      expect(location.startsWith(`${s3.endpoint}/${bucket}/serve/blobs/`)).toBe(true);
+      expect(location.startsWith(`${s3.endpoint}/${s3.bucket}/serve/blobs/`)).toBe(true);
       expect(await (await fetch(location)).text()).toBe('print(1)\n');
 
       // The tables are in the configured schema of the real database.

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IniSyntaxError, conanServerConfFromIni, parseIni, readConanServerConf } from './support/api.js';
-import { login, startServe, tempDir } from './support/cli-process.js';
+import { login, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 import { verifyPassword } from '@cimmeria/core';
 
 const SERVER_CONF = new URL('../../../conformance/server.conf', import.meta.url).pathname;
@@ -81,13 +82,7 @@ describe('conan_server server.conf', () => {
 
 // Issue 9: a server.conf that conan_server runs with runs here too, or says why not.
 describe('conan_server server.conf as conan_server reads it (real process)', () => {
-  let tmp: { dir: string; remove: () => Promise<void> };
-  beforeEach(async () => {
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await tmp.remove();
-  });
+  const tmp = tempDirEachTest();
 
   const SECRET = 'a-secret-of-more-than-16-characters';
 

@@ -1,16 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, loadConfig, verifyPasswordFor } from './support/api.js';
-import { runCli, startServe, tempDir } from './support/cli-process.js';
+import { runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 const SERVER_CONF = new URL('../../../conformance/server.conf', import.meta.url).pathname;
 

@@ -2,19 +2,16 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, startServe, tempDir } from './support/cli-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { login, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 8, item 7: the connection settings of `cimmeria serve` reach its server.
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 const sockets: net.Socket[] = [];
-beforeEach(async () => {
-  tmp = await tempDir();
-});
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await tmp.remove();
 });
 
 const FILES = '/v2/conans/slow/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files';

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, freshSchemaName } from '../../metadata-postgres/test/support.js';
-import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 8, "Beyond the list": SIGKILL `cimmeria serve` at random points of
 // concurrent uploads (as the conan client sends them: checksum deploy first,
@@ -356,13 +357,7 @@ async function crashAndAudit(args: string[], env: Record<string, string> = {}): 
   }
 }
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir('cimmeria-crash-');
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest('cimmeria-crash-');
 
 describe(`issue 8 beyond the list: SIGKILL during uploads (seed ${SEED})`, () => {
   it('on SQLite + disk, every visible revision is whole and every acknowledged one survives', async () => {

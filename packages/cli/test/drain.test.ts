@@ -1,19 +1,14 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, startServe, tempDir } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { login, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const sha1 = (bytes: Uint8Array | string) => createHash('sha1').update(bytes).digest('hex');
 const FILES = '/v2/conans/drain/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files';
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 /**
  * Starts a PUT and sends `first` bytes of it. `status` is the response

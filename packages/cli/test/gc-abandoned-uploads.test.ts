@@ -2,22 +2,21 @@ import { request } from 'node:http';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, runCli, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const MiB = 1024 * 1024;
 const UPLOAD = '/v2/conans/crash/1.0/_/_/revisions/' + 'c'.repeat(32) + '/files/conan_sources.tgz';
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 let server: ServeProcess | undefined;
 let data: string;
 beforeEach(async () => {
-  tmp = await tempDir();
   data = join(tmp.dir, 'data');
 });
 afterEach(async () => {
   await server?.stop('SIGKILL');
   server = undefined;
-  await tmp.remove();
 });
 
 /** Files (and their bytes) under the fs store's temporary upload folder. */

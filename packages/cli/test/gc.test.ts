@@ -2,25 +2,24 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, runCli, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const RECIPE = '/v2/conans/hello/1.0/_/_/revisions';
 const rev = (n: number) => String(n).repeat(32);
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 let server: ServeProcess;
 let data: string;
 let token: string;
 beforeEach(async () => {
-  tmp = await tempDir();
   data = join(tmp.dir, 'data');
   server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data]);
   token = (await login(server.url, 'admin', /password: (\S+)/.exec(server.stderr())![1]!)).token;
 });
 afterEach(async () => {
   await server.stop();
-  await tmp.remove();
 });
 
 async function publish(revision: string, content: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startServe, tempDir } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const rev = (c: string) => c.repeat(32);
 const PKG = 'f'.repeat(40);
@@ -55,13 +56,7 @@ function conanServerStore(): Record<string, string | object> {
   };
 }
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 describe('cimmeria import conan-server', () => {
   it('imports into the configured stores, exits 1 when it skipped entries, and serves the result; item 9: prints its summary once', async () => {

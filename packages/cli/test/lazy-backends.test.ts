@@ -1,8 +1,9 @@
 import { cp, mkdir, readFile, realpath, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, freshSchemaName } from '../../metadata-postgres/test/support.js';
-import { runCli, startServe, tempDir } from './support/cli-process.js';
+import { runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 11 item 8: pg and the AWS SDK (90 MB installed, tens of MB in memory)
 // are for clusters; a SQLite server should neither load nor need them.
@@ -19,13 +20,7 @@ const CLUSTER_ONLY = {
   'the AWS SDK': /\/node_modules\/@(aws-sdk|smithy)\//,
 };
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 /** Which of {@link CLUSTER_ONLY} appear among the recorded module URLs. */
 async function clusterModulesIn(file: string): Promise<string[]> {

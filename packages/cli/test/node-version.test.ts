@@ -1,22 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findOldNode } from '../../../test/support/old-node.js';
 import { tempDir } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const packageDir = new URL('..', import.meta.url).pathname;
 /** The `cimmeria` command as npm and pnpm install it: the package's `bin`. */
 const BIN = join(packageDir, JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).bin.cimmeria);
 const oldNode = findOldNode();
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 // Skipped only on a machine without any Node.js older than 22 to try.
 describe.skipIf(!oldNode)(`on Node.js ${oldNode?.version ?? '< 22 (none found)'}`, () => {

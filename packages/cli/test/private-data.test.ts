@@ -1,31 +1,21 @@
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { modeOf, underLoginShellUmask } from '../../../test/support/file-modes.js';
 import { exposedDataWarnings } from '../src/data-dir.js';
-import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const RECIPE_FILE = '/v2/conans/hello/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files/conanfile.py';
 const args = (data: string) => ['--port', '0', '--host', '127.0.0.1', '--data', data];
-const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 
-// The usual umask of a login shell, under which files are world-readable unless created otherwise.
-let umask: number;
-beforeAll(() => {
-  umask = process.umask(0o022);
-});
-afterAll(() => {
-  process.umask(umask);
-});
+underLoginShellUmask();
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 let server: ServeProcess | undefined;
-beforeEach(async () => {
-  tmp = await tempDir();
-});
 afterEach(async () => {
   await server?.stop('SIGKILL');
   server = undefined;
-  await tmp.remove();
 });
 
 async function modesUnder(dir: string): Promise<Map<string, number>> {

@@ -1,19 +1,14 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startS3 } from '../../storage-s3/test/support/s3rver.js';
-import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 8, items 4 and 12: what `cimmeria serve` writes to its JSON log for
 // normal events that used to look like faults.
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 const args = (data: string) => ['--port', '0', '--host', '127.0.0.1', '--data', data];
 const FILE = '/v2/conans/hello/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files/conan_export.tgz';

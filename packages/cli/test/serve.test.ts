@@ -1,15 +1,10 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, runCli, startServe, tempDir } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { login, runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 const args = (data: string) => ['--port', '0', '--host', '127.0.0.1', '--data', data];
 const RECIPE_FILE = '/v2/conans/hello/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files/conanfile.py';

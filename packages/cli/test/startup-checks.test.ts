@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startS3, type TestS3 } from '../../storage-s3/test/support/s3rver.js';
-import { runCli, startServe, tempDir } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, startServe } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
+import { s3BucketForAll } from './support/s3-bucket.js';
 
 const SECRET = 'hunter2-never-printed';
 // No credentials from this machine's AWS setup may leak into the "no credentials" case.
@@ -19,13 +20,7 @@ const NO_AWS_CHAIN = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 /** Runs `cimmeria serve` with this storage: how it ended if it refused to start, or a failure if it listened. */
 async function refusedServe(storage: string, env: Record<string, string> = {}): Promise<{ code: number; output: string; ms: number }> {
@@ -43,23 +38,15 @@ async function refusedServe(storage: string, env: Record<string, string> = {}): 
 }
 
 describe('item 7: cimmeria serve checks the blob store at start, as it checks the database', () => {
-  let s3: TestS3;
-  let bucket: string;
-  beforeAll(async () => {
-    s3 = await startS3();
-    bucket = await s3.createBucket(s3.client());
-  });
-  afterAll(async () => {
-    await s3.close();
-  });
+  const s3 = s3BucketForAll();
   const endpoint = () => `endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true`;
 
   it('a wrong endpoint: exits 1 at once, naming the (redacted) store and the connection error', async () => {
-    const storage = `s3://${bucket}?endpoint=http://127.0.0.1:1&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=${SECRET}`;
+    const storage = `s3://${s3.bucket}?endpoint=http://127.0.0.1:1&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=${SECRET}`;
     const { code, output } = await refusedServe(storage);
     expect(code).toBe(1);
     expect(output).toContain(
-      `Cannot use the blob store s3://${bucket}?endpoint=http%3A%2F%2F127.0.0.1%3A1&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=***: `,
+      `Cannot use the blob store s3://${s3.bucket}?endpoint=http%3A%2F%2F127.0.0.1%3A1&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=***: `,
     );
     expect(output).toContain('ECONNREFUSED 127.0.0.1:1');
     expect(output).not.toContain(SECRET);
@@ -70,14 +57,14 @@ describe('item 7: cimmeria serve checks the blob store at start, as it checks th
   });
 
   it('no credentials anywhere: exits 1 saying so', async () => {
-    const { code, output } = await refusedServe(`s3://${bucket}?${endpoint()}`, NO_AWS_CHAIN);
+    const { code, output } = await refusedServe(`s3://${s3.bucket}?${endpoint()}`, NO_AWS_CHAIN);
     expect(code).toBe(1);
-    expect(output).toContain(`Cannot use the blob store s3://${bucket}?`);
+    expect(output).toContain(`Cannot use the blob store s3://${s3.bucket}?`);
     expect(output).toContain('no S3 credentials found');
   });
 
   it('credentials the store refuses: exits 1 with access denied', async () => {
-    const { code, output } = await refusedServe(`s3://${bucket}?${endpoint()}&accessKeyId=nobody&secretAccessKey=${SECRET}`);
+    const { code, output } = await refusedServe(`s3://${s3.bucket}?${endpoint()}&accessKeyId=nobody&secretAccessKey=${SECRET}`);
     expect(code).toBe(1);
     expect(output).toContain('access denied (HTTP 403)');
     expect(output).not.toContain(SECRET);
@@ -100,7 +87,7 @@ describe('item 7: cimmeria serve checks the blob store at start, as it checks th
     try {
       const port = (silent.address() as { port: number }).port;
       const { code, output, ms } = await refusedServe(
-        `s3://${bucket}?endpoint=http://127.0.0.1:${port}&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=S3RVER`,
+        `s3://${s3.bucket}?endpoint=http://127.0.0.1:${port}&forcePathStyle=true&accessKeyId=S3RVER&secretAccessKey=S3RVER`,
       );
       expect(code).toBe(1);
       expect(output).toContain('no answer within 10 s');
@@ -113,7 +100,7 @@ describe('item 7: cimmeria serve checks the blob store at start, as it checks th
 
   it('a working bucket: serves', async () => {
     const serve = await startServe(
-      ['--port', '0', '--host', '127.0.0.1', '--data', join(tmp.dir, 'data'), '--storage', `s3://${bucket}/ok?${endpoint()}&accessKeyId=S3RVER&secretAccessKey=S3RVER`],
+      ['--port', '0', '--host', '127.0.0.1', '--data', join(tmp.dir, 'data'), '--storage', `s3://${s3.bucket}/ok?${endpoint()}&accessKeyId=S3RVER&secretAccessKey=S3RVER`],
     );
     try {
       expect((await fetch(`${serve.url}/readyz`)).status).toBe(200);

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '@cimmeria/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { login, runCli, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirForAll } from './support/hooks.js';
 
 // Issue 8, item 3: after `user remove`, `user passwd`, or removing a user from
 // the config, the old token still uploaded and deleted until it expired.
@@ -31,13 +32,12 @@ async function msUntilRefused(url: string, token: string): Promise<number> {
 }
 
 describe('item 3 of issue 8: cimmeria user revokes tokens of a running server', () => {
-  let tmp: { dir: string; remove: () => Promise<void> };
+  const tmp = tempDirForAll();
   let data: string;
   let serve: ServeProcess;
   const user = (...args: string[]) => runCli(['user', ...args, '--data', data]);
 
   beforeAll(async () => {
-    tmp = await tempDir();
     data = join(tmp.dir, 'data');
     await writeFile(join(tmp.dir, 'config.yaml'), WRITERS);
     expect((await user('add', 'alice', '--password', 'alice-1')).code).toBe(0);
@@ -49,7 +49,6 @@ describe('item 3 of issue 8: cimmeria user revokes tokens of a running server', 
   });
   afterAll(async () => {
     expect(await serve?.stop()).toBe(0);
-    await tmp?.remove();
   });
 
   it('item 3: after `user passwd`, the old token gets 401 within the bound; a new login works', async () => {
@@ -78,13 +77,7 @@ describe('item 3 of issue 8: cimmeria user revokes tokens of a running server', 
 });
 
 describe('item 3 of issue 8: users removed from the config', () => {
-  let tmp: { dir: string; remove: () => Promise<void> };
-  beforeAll(async () => {
-    tmp = await tempDir();
-  });
-  afterAll(async () => {
-    await tmp?.remove();
-  });
+  const tmp = tempDirForAll();
   const running: ServeProcess[] = [];
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
@@ -123,14 +116,10 @@ describe('item 3 of issue 8: users removed from the config', () => {
 });
 
 describe('item 3 of issue 8: users of a conan_server conf', () => {
-  let tmp: { dir: string; remove: () => Promise<void> };
+  const tmp = tempDirForAll();
   const running: ServeProcess[] = [];
-  beforeAll(async () => {
-    tmp = await tempDir();
-  });
   afterAll(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
-    await tmp?.remove();
   });
 
   async function serveConf(password: string): Promise<ServeProcess> {

@@ -1,18 +1,15 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { login, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { login, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
 const OLD = 'the-old-secret-of-the-cluster';
 const NEW = 'the-new-secret-of-the-cluster';
 
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirEachTest();
 const servers: ServeProcess[] = [];
-beforeEach(async () => {
-  tmp = await tempDir();
-});
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
-  await tmp.remove();
 });
 
 async function node(env: Record<string, string>): Promise<ServeProcess> {

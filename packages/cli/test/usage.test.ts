@@ -1,14 +1,9 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDirEachTest } from './support/hooks.js';
 
-let tmp: { dir: string; remove: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await tempDir();
-});
-afterEach(async () => {
-  await tmp.remove();
-});
+const tmp = tempDirEachTest();
 
 describe('command help', () => {
   it('item 9: migrate and user do not offer --storage, which they never use; gc and import do', async () => {

@@ -1,25 +1,24 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, runCli, startServe, tempDir, type ServeProcess } from './support/cli-process.js';
+import { tempDirForAll } from './support/hooks.js';
 
 const SERVER_CONF = new URL('../../../conformance/server.conf', import.meta.url).pathname;
 
 // One server for the whole file: user commands change the shared database
 // and the running server sees each change at its next login.
-let tmp: { dir: string; remove: () => Promise<void> };
+const tmp = tempDirForAll();
 let data: string;
 let serve: ServeProcess;
 const user = (...args: string[]) => runCli(['user', ...args, '--data', data]);
 
 beforeAll(async () => {
-  tmp = await tempDir();
   data = join(tmp.dir, 'data');
   expect((await user('add', 'alice', '--password', 'first-pass')).code).toBe(0);
   serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data, '--log-level', 'silent']);
 });
 afterAll(async () => {
   expect(await serve?.stop()).toBe(0);
-  await tmp?.remove();
 });
 
 describe('cimmeria user', () => {

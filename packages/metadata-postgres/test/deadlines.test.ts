@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, MetadataUnavailableError, type FileOwner } from '@cimmeria/core';
 import { BlackholeRelay } from '../../../test/support/blackhole-relay.js';
+import { settle } from '../../../test/support/settle.js';
 import { MIGRATION_LOCK_KEY } from '../src/index.js';
 import { PG_URL, openStore, withAdmin, type TestStore } from './support.js';
 
@@ -32,27 +33,6 @@ async function storeBehindRelay(): Promise<{ pgStore: TestStore; relay: Blackhol
     await pgStore.dispose();
   });
   return { pgStore, relay };
-}
-
-/**
- * How `promise` settles, and after how many ms; gives up (`outcome: 'hung'`) after `boundMs`,
- * so that a call that hangs fails the test with a clear message instead of its timeout.
- */
-async function settle(promise: Promise<unknown>, boundMs: number) {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<{ outcome: 'hung' }>((resolve) => {
-    timer = setTimeout(() => resolve({ outcome: 'hung' }), boundMs);
-  });
-  const result = await Promise.race([
-    promise.then(
-      (value) => ({ outcome: 'resolved' as const, value }),
-      (error: unknown) => ({ outcome: 'rejected' as const, error }),
-    ),
-    hung,
-  ]);
-  clearTimeout(timer);
-  return { ...result, ms: Date.now() - started };
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {

@@ -1,19 +1,11 @@
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { modeOf, underLoginShellUmask } from '../../../test/support/file-modes.js';
 import { createSqliteMetadataStore } from '../src/index.js';
 
-const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
-
-// The usual umask of a login shell, under which files are world-readable unless created otherwise.
-let umask: number;
-beforeAll(() => {
-  umask = process.umask(0o022);
-});
-afterAll(() => {
-  process.umask(umask);
-});
+underLoginShellUmask();
 
 it('item 11 of issue 8: under umask 022, a new database file and its -wal and -shm files are 0600', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cimmeria-sqlite-mode-'));

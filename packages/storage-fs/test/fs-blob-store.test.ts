@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { modeOf, underLoginShellUmask } from '../../../test/support/file-modes.js';
 import { blobStoreContract, bytesOf } from '@cimmeria/core/testing';
 import { FsBlobStore } from '../src/index.js';
 
@@ -78,16 +79,7 @@ it('reports the size of the very file it streams while the key is being overwrit
 });
 
 describe('FsBlobStore file modes', () => {
-  // The usual umask of a login shell, under which files are world-readable unless created otherwise.
-  let umask: number;
-  beforeAll(() => {
-    umask = process.umask(0o022);
-  });
-  afterAll(() => {
-    process.umask(umask);
-  });
-  const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
-
+  underLoginShellUmask();
   it('item 11 of issue 8: under umask 022, creates its folders 0700 and blob and temporary files 0600', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'cimmeria-fs-mode-'));
     const directory = join(parent, 'blobs');

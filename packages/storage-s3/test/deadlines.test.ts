@@ -2,6 +2,7 @@ import { BlobStoreUnavailableError } from '@cimmeria/core';
 import { bytesOf, deterministicBytes, digestStream } from '@cimmeria/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BlackholeRelay } from '../../../test/support/blackhole-relay.js';
+import { settle } from '../../../test/support/settle.js';
 import { S3BlobStore, s3ClientFromUrl, type S3BlobStoreOptions } from '../src/index.js';
 import { startS3, type TestS3 } from './support/s3rver.js';
 
@@ -48,24 +49,6 @@ async function storeBehindRelay(options: Partial<S3BlobStoreOptions> = {}) {
   });
   const relaxed = new S3BlobStore({ client, bucket, prefix: 'cimmeria' });
   return { store, relaxed, relay, client, bucket };
-}
-
-/** How `promise` settles and when; `hung` after `boundMs`, so a hang fails the test clearly. */
-async function settle(promise: Promise<unknown>, boundMs: number) {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<{ outcome: 'hung' }>((resolve) => {
-    timer = setTimeout(() => resolve({ outcome: 'hung' }), boundMs);
-  });
-  const result = await Promise.race([
-    promise.then(
-      (value) => ({ outcome: 'resolved' as const, value }),
-      (error: unknown) => ({ outcome: 'rejected' as const, error }),
-    ),
-    hung,
-  ]);
-  clearTimeout(timer);
-  return { ...result, ms: Date.now() - started };
 }
 
 /** Expects `call` to fail with BlobStoreUnavailableError within `withinMs`. */

@@ -56,11 +56,13 @@ export interface ServeProcess {
 
 /**
  * Starts `cimmeria serve ARGS` and resolves once it prints
- * `Cimmeria listening on ...URL...`; rejects with its output if it exits first.
+ * `Cimmeria listening on ...URL...`; rejects with its output if it exits first,
+ * or kills it and rejects if it has not listened within `timeoutMs` (if given).
+ * Written with erasable TypeScript only: bench scripts import it with `node`.
  */
 export function startServe(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; cli?: string; nodeOptions?: string[] } = {},
+  options: { env?: Record<string, string>; cwd?: string; cli?: string; nodeOptions?: string[]; timeoutMs?: number } = {},
 ): Promise<ServeProcess> {
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.cli ?? CLI, 'serve', ...args], {
     // No load balancer to wait for in these tests, unless one sets it.
@@ -74,11 +76,19 @@ export function startServe(
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`cimmeria serve did not listen within ${options.timeoutMs} ms:\n${stderr}\n${stdout}`));
+          }, options.timeoutMs);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
       // The first URL of the line: the server's own (`--host H`) or, on all interfaces, the one for this machine.
       const match = /Cimmeria listening on [^\n]*?(http:\/\/[^\s,;]+)/.exec(stderr);
       if (match) {
+        clearTimeout(timer);
         resolve({
           url: match[1]!,
           child,
@@ -91,7 +101,10 @@ export function startServe(
         });
       }
     });
-    void exited.then((code) => reject(new Error(`cimmeria serve exited with ${code} before listening:\n${stderr}\n${stdout}`)));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`cimmeria serve exited with ${code} before listening:\n${stderr}\n${stdout}`));
+    });
   });
 }
 

@@ -37,6 +37,20 @@ interface KoaContext {
 const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
+ * The directory of multipart upload `uploadId` of `key`, or `undefined` after answering
+ * 404 NoSuchUpload (no such upload, or one of another key).
+ */
+async function uploadOf(ctx: KoaContext, root: string, bucket: string, uploadId: string, key: string): Promise<string | undefined> {
+  const dir = join(uploadsDir(root, bucket), uploadId.replace(/[^a-zA-Z0-9]/g, ''));
+  const storedKey = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);
+  if (storedKey === key) return dir;
+  ctx.status = 404;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+  return undefined;
+}
+
+/**
  * s3rver 3.7 answers ListMultipartUploads with 501 NotImplemented and
  * AbortMultipartUpload and ListParts with 405 MethodNotAllowed. This Koa
  * middleware, put in front of its router, implements them on s3rver's own
@@ -72,14 +86,8 @@ function multipartShim(root: string) {
     }
     const uploadId = url.searchParams.get('uploadId');
     if (ctx.method === 'GET' && uploadId && key) {
-      const dir = join(uploadsDir(root, bucket), uploadId.replace(/[^a-zA-Z0-9]/g, ''));
-      const storedKey = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);
-      if (storedKey !== key) {
-        ctx.status = 404;
-        ctx.type = 'application/xml';
-        ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
-        return;
-      }
+      const dir = await uploadOf(ctx, root, bucket, uploadId, key);
+      if (dir === undefined) return;
       const parts = [];
       for (const name of (await readdir(dir)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b))) {
         const info = await stat(join(dir, name));
@@ -93,14 +101,8 @@ function multipartShim(root: string) {
       return;
     }
     if (ctx.method === 'DELETE' && uploadId && key) {
-      const dir = join(uploadsDir(root, bucket), uploadId.replace(/[^a-zA-Z0-9]/g, ''));
-      const storedKey = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);
-      if (storedKey !== key) {
-        ctx.status = 404;
-        ctx.type = 'application/xml';
-        ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
-        return;
-      }
+      const dir = await uploadOf(ctx, root, bucket, uploadId, key);
+      if (dir === undefined) return;
       await rm(dir, { recursive: true, force: true });
       ctx.status = 204;
       return;
