@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sample } from '../../../test/support/prometheus-text.js';
@@ -42,6 +43,12 @@ describe('cimmeria serve: metrics (issue 12)', () => {
       // Scrapes are not Conan requests.
       expect(after).not.toContain('operation="unknown"');
       expect(after).toMatch(/^process_cpu_seconds_total /m);
+
+      // The example Grafana dashboard charts names the server really exposes.
+      const dashboard = await readFile(new URL('../../../examples/grafana/cimmeria-dashboard.json', import.meta.url), 'utf8');
+      const charted = new Set([...dashboard.matchAll(/\b((?:cimmeria|process|nodejs)_[a-z0-9_]+)\{/g)].map((m) => m[1]!));
+      expect(charted.size).toBeGreaterThan(10);
+      for (const name of charted) expect(after, name).toContain(`# TYPE ${name.replace(/_(bucket|count|sum)$/, '')} `);
     } finally {
       expect(await serve.stop()).toBe(0);
     }
