@@ -140,12 +140,32 @@ export function createMetrics(options: CreateMetricsOptions = {}): CimmeriaMetri
     };
   };
 
+  // Label children cached by value: prom-client hashes the label object on every call otherwise.
+  // The label values are bounded (route names, statuses, store methods), so the maps are too.
+  const cached = <T>(make: (key: string) => T) => {
+    const children = new Map<string, T>();
+    return (key: string) => {
+      let child = children.get(key);
+      if (child === undefined) children.set(key, (child = make(key)));
+      return child;
+    };
+  };
+  const requestsOf = cached((key) => {
+    const [operation, status] = key.split(' ') as [string, string];
+    return requests.labels({ operation, status });
+  });
+  const durationOf = cached((operation) => duration.labels({ operation }));
+  const backendDurationOf = cached((key) => {
+    const [backend, method] = key.split(' ') as [string, string];
+    return backendDuration.labels({ backend, method });
+  });
+
   return {
     registry,
     observePool: (usage) => void pools.push(usage),
     requestAnswered(operation, status, seconds) {
-      requests.inc({ operation, status: String(status) });
-      duration.observe({ operation }, seconds);
+      requestsOf(`${operation} ${status}`).inc();
+      durationOf(operation).observe(seconds);
     },
     uploadStarted: inFlight(uploadsInFlight),
     downloadStarted: inFlight(downloadsInFlight),
@@ -156,7 +176,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): CimmeriaMetri
     deleted: (operation) => deletes.inc({ operation }),
     loginFailed: () => loginFailures.inc(),
     backendCall(backend, method, seconds, failed) {
-      backendDuration.observe({ backend, method }, seconds);
+      backendDurationOf(`${backend} ${method}`).observe(seconds);
       if (failed) backendErrors.inc({ backend, method });
     },
   };
