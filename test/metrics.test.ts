@@ -54,6 +54,41 @@ describe('metrics (issue 12)', () => {
     }
   });
 
+  it('metrics: an upload whose body is still arriving shows in cimmeria_uploads_in_flight, and leaves it when done', async () => {
+    const metrics = createMetrics();
+    const { registry, dispose } = await conformanceRegistry({ metrics });
+    const server = await serveNode(createConanHandler(registry));
+    try {
+      let finish!: () => void;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('first half '));
+          finish = () => {
+            controller.enqueue(new TextEncoder().encode('second half\n'));
+            controller.close();
+          };
+        },
+      });
+      const upload = fetch(`${server.url}${RREV}/files/conanfile.py`, {
+        method: 'PUT',
+        body,
+        headers: { authorization: basic('demo', 'demo') },
+        duplex: 'half',
+      } as RequestInit);
+      const inFlight = async () => sample(await metrics.registry.metrics(), 'cimmeria_uploads_in_flight');
+      // Bounded wait for the server to start reading the body.
+      for (let i = 0; i < 100 && (await inFlight()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await inFlight()).toBe(1);
+      finish();
+      expect((await upload).status).toBe(200);
+      expect(await inFlight()).toBe(0);
+      expect(sample(await metrics.registry.metrics(), 'cimmeria_upload_bytes_total')).toBe('first half second half\n'.length);
+    } finally {
+      await server.close();
+      await dispose();
+    }
+  });
+
   it('metrics: unknown routes are counted under one operation label, never their raw path', async () => {
     const metrics = createMetrics();
     const { registry, dispose } = await conformanceRegistry({ metrics });

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sample } from '../../../test/support/prometheus-text.js';
+import { loadConfig } from './support/api.js';
 import { basic, login, startServe } from './support/cli-process.js';
 import { tempDirEachTest } from './support/hooks.js';
 
@@ -84,5 +85,12 @@ describe('cimmeria serve: metrics (issue 12)', () => {
     } finally {
       expect(await serve.stop()).toBe(0);
     }
+  });
+
+  it('metrics: settings are validated (a short metricsToken, a metricsPath inside the Conan API)', async () => {
+    const config = await loadConfig({ env: {}, cwd: tmp.dir });
+    expect([config.metrics, config.metricsPath, config.metricsToken]).toEqual([true, '/metrics', undefined]);
+    await expect(loadConfig({ env: { CIMMERIA_METRICS_TOKEN: 'short' }, cwd: tmp.dir })).rejects.toThrow(/metricsToken/);
+    await expect(loadConfig({ env: { CIMMERIA_METRICS_PATH: '/v2/metrics' }, cwd: tmp.dir })).rejects.toThrow(/metricsPath/);
   });
 });
