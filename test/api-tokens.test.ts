@@ -132,6 +132,15 @@ describe.each(backends)('issue 12, API tokens over HTTP (%s)', (_name, makeBacke
     expect((await whoAmI(`Bearer ${session}`)).status).toBe(401);
   });
 
+  it('an expired token gets 401, and so do sessions made from it', async () => {
+    const { token } = await registry.service.apiTokens.create('bob', { expiresInSeconds: 1 });
+    const session = (await login('bob', token)).body;
+    expect(await whoAmI(`Bearer ${token}`)).toEqual({ status: 200, body: 'bob' });
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await whoAmI(`Bearer ${token}`)).status).toBe(401);
+    expect((await whoAmI(`Bearer ${session}`)).status).toBe(401);
+  });
+
   it('a wrong token is a failed login: guessing tokens throttles the user like guessing passwords', async () => {
     const { token } = await registry.service.apiTokens.create('dave');
     const wrong = `${token.slice(0, -4)}AAAA` === token ? `${token.slice(0, -4)}BBBB` : `${token.slice(0, -4)}AAAA`;
