@@ -99,6 +99,8 @@ describe.each(backends)('issue 12, API tokens over HTTP (%s)', (_name, makeBacke
   it('a read-scoped token gets 403 on upload (Basic, Bearer and its session), though its user may write', async () => {
     const { token } = await registry.service.apiTokens.create('alice', { scope: 'read' });
     expect(await upload('readonly', `Bearer ${token}`)).toBe(403);
+    const refused = await fetch(`${url}${fileUrl('readonly')}`, { method: 'PUT', body: 'x', headers: { authorization: `Bearer ${token}` } });
+    expect(await refused.text()).toContain("'alice' may not write 'readonly/1.0' with this API token");
     expect(await upload('readonly', basicAuth('alice', token))).toBe(403);
     const session = await login('alice', token);
     expect(await upload('readonly', `Bearer ${session.body}`)).toBe(403);

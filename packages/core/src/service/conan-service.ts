@@ -225,8 +225,10 @@ export class ConanService {
   /** Anonymous callers get 401 (so the client asks for a login); known users get 403. */
   private async require(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<void> {
     if (await this.allowed(principal, permission, ref)) return;
+    // Say when the token is what stops a user who may: else CI owners hunt for a missing permission rule.
+    const byToken = principal?.apiToken && !grantAllows(principal.apiToken, permission, ref) ? ' with this API token' : '';
     throw principal
-      ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${permission} '${formatRecipe(ref)}'`)
+      ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${permission} '${formatRecipe(ref)}'${byToken}`)
       : new ConanError('UNAUTHORIZED', `Login required to ${permission} '${formatRecipe(ref)}'`);
   }
 
