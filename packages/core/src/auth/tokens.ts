@@ -15,12 +15,16 @@ export interface TokenOptions {
 const ISSUER = 'cimmeria';
 /** Claim carrying the user's credential version when the token was issued. */
 const CREDENTIAL_VERSION_CLAIM = 'cv';
+/** Claim carrying the id of the API token a session was made from. */
+const API_TOKEN_CLAIM = 'tid';
 
 /** What a valid token says. */
 export interface VerifiedToken {
   principal: Principal;
   /** The credential version the token was issued under, when it carries one (see `Authenticator.credentialVersion`). */
   credentialVersion?: string;
+  /** The API token the session was made from, when it was (see `ConanService.verifyToken`). */
+  apiTokenId?: string;
 }
 
 const MIN_SECRET_LENGTH = 16;
@@ -67,6 +71,8 @@ export class TokenService {
   async issue(principal: Principal, options: { credentialVersion?: string } = {}): Promise<string> {
     const claims: Record<string, string> = { user: principal.name };
     if (options.credentialVersion !== undefined) claims[CREDENTIAL_VERSION_CLAIM] = options.credentialVersion;
+    // A session made from an API token stays as narrow, and dies with it.
+    if (principal.apiToken) claims[API_TOKEN_CLAIM] = principal.apiToken.id;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -93,7 +99,12 @@ export class TokenService {
         if (typeof payload.sub !== 'string' || payload.sub === '') break;
         const version = payload[CREDENTIAL_VERSION_CLAIM];
         if (version !== undefined && typeof version !== 'string') break;
-        return version === undefined ? { principal: { name: payload.sub } } : { principal: { name: payload.sub }, credentialVersion: version };
+        const apiTokenId = payload[API_TOKEN_CLAIM];
+        if (apiTokenId !== undefined && typeof apiTokenId !== 'string') break;
+        const verified: VerifiedToken = { principal: { name: payload.sub } };
+        if (version !== undefined) verified.credentialVersion = version;
+        if (apiTokenId !== undefined) verified.apiTokenId = apiTokenId;
+        return verified;
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new ConanError('UNAUTHORIZED', 'Token expired: log in again');
         if (error instanceof errors.JWSSignatureVerificationFailed) continue;
