@@ -99,8 +99,11 @@ describe('metrics (issue 12)', () => {
         expect((await fetch(`${server.url}/v2/conans/zlib/1.3/_/_/nonsense-${i}`)).status).toBe(404);
       }
       expect((await fetch(`${server.url}/v2/ping`, { method: 'DELETE' })).status).toBe(405);
+      // The JSON API counts under one label too, whatever its path.
+      for (let i = 0; i < 3; i++) expect((await fetch(`${server.url}/api/v1/tokens/nonsense-${i}`)).status).toBe(405);
       const text = await metrics.registry.metrics();
-      expect(labelValues(text, 'cimmeria_http_requests_total', 'operation')).toEqual(['unknown']);
+      expect(labelValues(text, 'cimmeria_http_requests_total', 'operation').sort()).toEqual(['unknown', 'webApi']);
+      expect(sample(text, 'cimmeria_http_requests_total', { operation: 'webApi', status: '405' })).toBe(3);
       expect(sample(text, 'cimmeria_http_requests_total', { operation: 'unknown', status: '404' })).toBe(10);
       expect(sample(text, 'cimmeria_http_requests_total', { operation: 'unknown', status: '405' })).toBe(1);
       expect(text).not.toMatch(/page-|nonsense-/);

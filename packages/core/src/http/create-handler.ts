@@ -258,6 +258,8 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       }
       const below = basePath === '' ? url.pathname : url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : '';
       if (isApiPath(below)) {
+        // One label for the JSON API, whatever its path: label values stay bounded.
+        route.operation = 'webApi';
         const clientAddress = resolveClientAddress(request, context);
         return await handleApi(service, request, below, () => principalOf(request, clientAddress));
       }
