@@ -15,6 +15,8 @@ export interface TokenOptions {
 const ISSUER = 'cimmeria';
 /** Claim carrying the user's credential version when the token was issued. */
 const CREDENTIAL_VERSION_CLAIM = 'cv';
+/** Claim carrying the principal's groups (`Principal.groups`), when it has any. */
+const GROUPS_CLAIM = 'groups';
 
 /** What a valid token says. */
 export interface VerifiedToken {
@@ -65,8 +67,9 @@ export class TokenService {
    * `ConanService.verifyToken`.
    */
   async issue(principal: Principal, options: { credentialVersion?: string } = {}): Promise<string> {
-    const claims: Record<string, string> = { user: principal.name };
+    const claims: Record<string, string | string[]> = { user: principal.name };
     if (options.credentialVersion !== undefined) claims[CREDENTIAL_VERSION_CLAIM] = options.credentialVersion;
+    if (principal.groups && principal.groups.length > 0) claims[GROUPS_CLAIM] = [...principal.groups];
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -93,7 +96,10 @@ export class TokenService {
         if (typeof payload.sub !== 'string' || payload.sub === '') break;
         const version = payload[CREDENTIAL_VERSION_CLAIM];
         if (version !== undefined && typeof version !== 'string') break;
-        return version === undefined ? { principal: { name: payload.sub } } : { principal: { name: payload.sub }, credentialVersion: version };
+        const groups = payload[GROUPS_CLAIM];
+        if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) break;
+        const principal: Principal = groups === undefined ? { name: payload.sub } : { name: payload.sub, groups };
+        return version === undefined ? { principal } : { principal, credentialVersion: version };
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new ConanError('UNAUTHORIZED', 'Token expired: log in again');
         if (error instanceof errors.JWSSignatureVerificationFailed) continue;
