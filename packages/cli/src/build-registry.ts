@@ -6,6 +6,7 @@ import {
   TokenService,
   createRegistry,
   chainHashSources,
+  firstOf,
   hashPassword,
   type Authenticator,
   type PermissionRule,
@@ -16,6 +17,13 @@ import type { OpenedMetadata, OpenMetadataOptions } from './backends/open-metada
 import { openStores } from './backends/open-stores.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { persistentTokenSecret } from './data-dir.js';
+import { ldapAuthenticator } from './ldap.js';
+
+/** Options of {@link buildRegistry}. */
+export interface BuildRegistryOptions extends OpenMetadataOptions {
+  /** The LDAP directory failed during a login (unreachable, timed out...); the client got 503. */
+  onDirectoryError?: (error: unknown) => void;
+}
 
 /** The user created on a first start with no user configured anywhere. */
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -48,7 +56,7 @@ export interface OpenedRegistry {
  * may write, so a fresh install can be used at once and the bootstrap user
  * keeps that right across restarts.
  */
-export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadataOptions = {}): Promise<OpenedRegistry> {
+export async function buildRegistry(config: CimmeriaConfig, options: BuildRegistryOptions = {}): Promise<OpenedRegistry> {
   const { metadata, blobs, close } = await openStores(config, options);
   try {
     const staticUsers = Object.keys(config.users).length > 0;
@@ -59,10 +67,11 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       // only that one prints a password (the one that works).
       if (await metadata.store.addUser(BOOTSTRAP_ADMIN, await hashPassword(password))) createdAdminPassword = password;
     }
-    // Static users shadow store users of the same name.
-    const authenticator: Authenticator = new PasswordAuthenticator(
-      chainHashSources(new StaticUsers(config.users), metadata.store),
-    );
+    // Static users shadow store users of the same name; the directory comes last.
+    const passwords: Authenticator = new PasswordAuthenticator(chainHashSources(new StaticUsers(config.users), metadata.store));
+    const authenticator = config.ldap
+      ? firstOf(passwords, await ldapAuthenticator(config.ldap, options.onDirectoryError ?? (() => {})))
+      : passwords;
     const configuredWrite = config.permissions.write;
     const writeRules = configuredWrite
       ? { rules: configuredWrite, defaulted: false }

@@ -61,6 +61,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   const notify = options.notify ?? ((line: string) => process.stderr.write(`${line}\n`));
   const opened = await buildRegistry(config, {
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool reconnects on demand'),
+    onDirectoryError: (error) => logger.warn({ err: error }, 'LDAP directory failed during a login; answered 503'),
   });
   let draining = false;
   const handler = createConanHandler(opened.registry, {
