@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LDAP_BASE, LDAP_USERS, freePort, startSlapd, type Slapd } from '../../../test/support/slapd.js';
@@ -32,6 +35,19 @@ async function serve(config: object, env: Record<string, string> = {}): Promise<
   });
   servers.push(server);
   return server;
+}
+
+const CONAN = ['/usr/local/bin/conan', '/usr/bin/conan'].find((p) => existsSync(p));
+
+/** Runs the real conan client with its own CONAN_HOME; resolves with the exit code and output. */
+async function conan(home: string, cwd: string, ...args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(CONAN!, args, { cwd, env: { ...process.env, CONAN_HOME: home }, timeout: 60_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
 }
 
 describe('issue 12, LDAP settings of cimmeria serve', () => {
@@ -97,5 +113,41 @@ describe('issue 12, LDAP settings of cimmeria serve', () => {
     expect(response.status).toBe(503);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.stdout()).toContain('LDAP directory failed during a login');
+  });
+
+  // Needs the conan client (2.x) on this machine; skipped where it is not installed.
+  it.skipIf(!CONAN)('LDAP: with the real conan client, a directory user in the writers group logs in and uploads; one outside it cannot', async () => {
+    const server = await serve(
+      {
+        ldap: {
+          bindDn: `uid={user},ou=people,${LDAP_BASE}`,
+          groups: { searchBase: `ou=groups,${LDAP_BASE}`, map: { 'conan-writers': '@conan-writers' } },
+        },
+        permissions: { write: [{ pattern: '*/*@*/*', users: ['@conan-writers'] }] },
+      },
+      { CIMMERIA_LDAP_URL: slapd.url },
+    );
+    const home = join(temp.dir, 'conan-home');
+    const recipe = join(temp.dir, 'recipe');
+    await mkdir(recipe);
+    await writeFile(
+      join(recipe, 'conanfile.py'),
+      'from conan import ConanFile\n\nclass LdapDemo(ConanFile):\n    name = "ldapdemo"\n    version = "1.0"\n',
+    );
+    const ok = async (...args: string[]) => {
+      const result = await conan(home, recipe, ...args);
+      expect(result.code, `conan ${args.join(' ')}:\n${result.output}`).toBe(0);
+    };
+    await ok('remote', 'add', 'cimmeria', server.url);
+    await ok('export', '.');
+    await ok('remote', 'login', 'cimmeria', 'bob', '-p', LDAP_USERS.bob);
+    const refused = await conan(home, recipe, 'upload', 'ldapdemo/1.0', '-r', 'cimmeria', '-c');
+    expect(refused.code, refused.output).not.toBe(0);
+    expect(refused.output).toMatch(/403|Forbidden|permission/i);
+    expect((await login(server.url, 'alice', 'wrong')).status).toBe(401);
+    await ok('remote', 'login', 'cimmeria', 'alice', '-p', LDAP_USERS.alice);
+    await ok('upload', 'ldapdemo/1.0', '-r', 'cimmeria', '-c');
+    const latest = await fetch(`${server.url}/v2/conans/ldapdemo/1.0/_/_/latest`);
+    expect(latest.status).toBe(200);
   });
 });
