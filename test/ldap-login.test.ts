@@ -115,4 +115,29 @@ describe('issue 12, LDAP login against slapd', () => {
     // Within 3x the deadline instead of hanging.
     expect(Date.now() - started).toBeLessThan(1500);
   });
+
+  describe('over TLS', () => {
+    let tlsSlapd: Slapd;
+    beforeAll(async () => {
+      tlsSlapd = await startSlapd({ tls: true });
+    });
+    afterAll(async () => {
+      await tlsSlapd?.stop();
+    });
+
+    it('LDAP: ldaps:// with the directory CA (tlsCa) logs in; without it the unknown certificate is refused with 503', async () => {
+      const trusted = await serverWith({ url: tlsSlapd.ldapsUrl!, tlsCa: tlsSlapd.caPem });
+      await login(trusted.url, 'alice', LDAP_USERS.alice);
+      const untrusted = await serverWith({ url: tlsSlapd.ldapsUrl! });
+      expect((await authenticate(untrusted.url, 'alice', LDAP_USERS.alice)).status).toBe(503);
+      const unchecked = await serverWith({ url: tlsSlapd.ldapsUrl!, tlsRejectUnauthorized: false });
+      await login(unchecked.url, 'alice', LDAP_USERS.alice);
+    });
+
+    it('LDAP: StartTLS on ldap:// with the directory CA logs in', async () => {
+      const { url } = await serverWith({ url: tlsSlapd.url, startTls: true, tlsCa: tlsSlapd.caPem });
+      await login(url, 'alice', LDAP_USERS.alice);
+      expect((await authenticate(url, 'alice', 'wrong')).status).toBe(401);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +81,20 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs: number
 /** A running throwaway OpenLDAP server. */
 export interface Slapd {
   url: string;
+  /** With `tls`: the `ldaps://` URL, and the PEM of the CA that signed the server's certificate (for 127.0.0.1). */
+  ldapsUrl?: string;
+  caPem?: string;
   stop(): Promise<void>;
+}
+
+/** A throwaway CA and a certificate for 127.0.0.1 signed by it, made with openssl in `dir`. */
+async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const at = (name: string) => join(dir, name);
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '1', '-subj', '/CN=cimmeria test CA']);
+  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1']);
+  await writeFile(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await run('openssl', ['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.pem'), '-days', '1', '-extfile', at('san.ext')]);
+  return { ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
 }
 
 /**
@@ -89,9 +102,10 @@ export interface Slapd {
  * slapd.conf (mdb backend) in a temp directory, loaded with {@link LDAP_USERS}
  * and the group `conan-writers` (alice). No system service is involved.
  */
-export async function startSlapd(): Promise<Slapd> {
+export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'cimmeria-slapd-'));
   await mkdir(join(dir, 'db'));
+  const certs = options.tls ? await makeCertificates(dir) : undefined;
   const schema = (name: string) => `include /etc/ldap/schema/${name}.schema`;
   const conf = [
     schema('core'),
@@ -99,6 +113,7 @@ export async function startSlapd(): Promise<Slapd> {
     schema('inetorgperson'),
     schema('nis'),
     `pidfile ${join(dir, 'slapd.pid')}`,
+    ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
     // Users may bind with their password; nobody but the manager reads passwords; everything else is readable.
@@ -117,17 +132,23 @@ export async function startSlapd(): Promise<Slapd> {
   await run(SLAPADD, ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const tlsPort = certs ? await freePort() : undefined;
+  const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://127.0.0.1:${tlsPort}`;
+  const listen = ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`;
   // -d 0: stay in the foreground, so the child is slapd itself and ends with the test.
-  const child = spawn(SLAPD, ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '0'], { stdio: 'ignore' });
+  const child = spawn(SLAPD, ['-f', join(dir, 'slapd.conf'), '-h', listen, '-d', '0'], { stdio: 'ignore' });
   try {
     await waitForPort(port, child, 10_000);
+    if (tlsPort !== undefined) await waitForPort(tlsPort, child, 10_000);
   } catch (error) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const caPem = certs ? await readFile(certs.ca, 'utf8') : undefined;
   return {
     url,
+    ...(ldapsUrl ? { ldapsUrl, caPem } : {}),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

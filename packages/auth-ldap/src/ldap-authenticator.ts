@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ConanError, type Authenticator, type Principal } from '@cimmeria/core';
 import { Client, InvalidCredentialsError } from 'ldapts';
@@ -90,7 +91,10 @@ export class LdapAuthenticator implements Authenticator {
       for (const name of names) if (!name.startsWith('@')) throw new TypeError(`LDAP group names must start with '@': ${name}`);
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.tlsOptions = { rejectUnauthorized: options.tlsRejectUnauthorized ?? true };
+    // The name the certificate is checked against: StartTLS upgrades a bare socket, which knows none.
+    const host = new URL(options.url).hostname.replace(/^\[(.*)\]$/, '$1');
+    this.tlsOptions = { rejectUnauthorized: options.tlsRejectUnauthorized ?? true, host };
+    if (isIP(host) === 0) this.tlsOptions.servername = host;
     if (options.tlsCa !== undefined) this.tlsOptions.ca = options.tlsCa;
   }
 
