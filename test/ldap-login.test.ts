@@ -78,6 +78,12 @@ describe('issue 12, LDAP login against slapd', () => {
     expect((await authenticate(url, 'bob', 'wrong')).status).toBe(401);
   });
 
+  it('LDAP: a user name that the search finds twice logs no one in (401, not 503)', async () => {
+    const { url } = await serverWith({ url: slapd.url, searchBase: LDAP_BASE });
+    expect((await authenticate(url, 'alice', LDAP_USERS.alice)).status).toBe(401);
+    await login(url, 'bob', LDAP_USERS.bob);
+  });
+
   it('LDAP: a filter-injection user name (*)(uid=*) matches no one', async () => {
     const { url } = await serverWith({ url: slapd.url, searchBase: `ou=people,${LDAP_BASE}`, searchFilter: '(uid={user})' });
     // Unescaped, the filter (uid=*)(uid=*) would find every user; with alice's password it would then log in.

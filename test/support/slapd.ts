@@ -45,6 +45,18 @@ objectClass: organizationalUnit
 ou: groups
 `,
     ...users,
+    // A second alice elsewhere in the tree (same password): a search over the whole tree is ambiguous.
+    `dn: ou=contractors,${LDAP_BASE}
+objectClass: organizationalUnit
+ou: contractors
+`,
+    `dn: uid=alice,ou=contractors,${LDAP_BASE}
+objectClass: inetOrgPerson
+uid: alice
+cn: alice
+sn: alice
+userPassword: ${LDAP_USERS.alice}
+`,
     // alice writes through her group; bob is in no group.
     `dn: cn=conan-writers,ou=groups,${LDAP_BASE}
 objectClass: groupOfNames

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ConanError, type Authenticator, type Principal } from '@cimmeria/core';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import { Client, InvalidCredentialsError, SizeLimitExceededError } from 'ldapts';
 import { escapeDnValue, escapeFilterValue, fillTemplate } from './escape.js';
 
 /** Group look-up and mapping of {@link LdapAuthenticatorOptions}. */
@@ -55,6 +55,8 @@ export interface LdapAuthenticatorOptions {
 /** Longest login name sent to the directory. */
 const MAX_USER_LENGTH = 256;
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Most group entries read per login. */
+const MAX_GROUPS = 1000;
 const DEFAULT_GROUP_FILTER = '(|(member={dn})(uniqueMember={dn})(memberUid={user}))';
 
 class LdapDeadlineError extends Error {
@@ -146,13 +148,19 @@ export class LdapAuthenticator implements Authenticator {
     const { searchBase, searchFilter = '(uid={user})', bindDn } = this.options;
     if (searchBase === undefined) return fillTemplate(bindDn!, user, escapeDnValue);
     await this.bindServiceAccount(client);
-    const { searchEntries } = await client.search(searchBase, {
-      scope: 'sub',
-      filter: fillTemplate(searchFilter, user, escapeFilterValue),
-      attributes: ['dn'],
-      sizeLimit: 2,
-    });
-    return searchEntries.length === 1 ? searchEntries[0]!.dn : undefined;
+    try {
+      const { searchEntries } = await client.search(searchBase, {
+        scope: 'sub',
+        filter: fillTemplate(searchFilter, user, escapeFilterValue),
+        attributes: ['dn'],
+        sizeLimit: 2,
+      });
+      return searchEntries.length === 1 ? searchEntries[0]!.dn : undefined;
+    } catch (error) {
+      // Several entries match: whose password would it be? Nobody's.
+      if (error instanceof SizeLimitExceededError) return undefined;
+      throw error;
+    }
   }
 
   private async bindServiceAccount(client: Client): Promise<void> {
@@ -171,7 +179,8 @@ export class LdapAuthenticator implements Authenticator {
       .join(escapeFilterValue(dn))
       .split('{user}')
       .join(escapeFilterValue(user));
-    const { searchEntries } = await client.search(groups.searchBase, { scope: 'sub', filter, attributes: ['cn'] });
+    // Bounded: a user in more groups than this is a directory to fix (the login gets 503 and the log says why).
+    const { searchEntries } = await client.search(groups.searchBase, { scope: 'sub', filter, attributes: ['cn'], sizeLimit: MAX_GROUPS });
     const map = new Map(Object.entries(groups.map).map(([key, names]) => [key.toLowerCase(), names]));
     const names = new Set<string>();
     for (const entry of searchEntries) {
