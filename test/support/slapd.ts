@@ -126,6 +126,8 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     schema('nis'),
     `pidfile ${join(dir, 'slapd.pid')}`,
     ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
+    // Like many directories (Active Directory among them): a DN with an empty password binds anonymously.
+    'allow bind_anon_dn',
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
     // Users may bind with their password; nobody but the manager reads passwords; everything else is readable.
