@@ -11,6 +11,7 @@ import {
   type Authenticator,
   type PermissionRule,
   type Registry,
+  type RegistryMetrics,
 } from '@cimmeria/core';
 import type { OpenedBlobStore } from './backends/open-blob-store.js';
 import type { OpenedMetadata, OpenMetadataOptions } from './backends/open-metadata.js';
@@ -19,17 +20,19 @@ import type { CimmeriaConfig } from './config/schema.js';
 import { persistentTokenSecret } from './data-dir.js';
 import { ldapAuthenticator } from './ldap.js';
 
-/** Options of {@link buildRegistry}. */
-export interface BuildRegistryOptions extends OpenMetadataOptions {
-  /** The LDAP directory failed during a login (unreachable, timed out...); the client got 503. */
-  onDirectoryError?: (error: unknown) => void;
-}
-
 /** The user created on a first start with no user configured anywhere. */
 export const BOOTSTRAP_ADMIN = 'admin';
 
 /** Write rule in force when none is configured and users are managed with `cimmeria user` only. */
 export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users: [BOOTSTRAP_ADMIN] }];
+
+/** Options of {@link buildRegistry}. */
+export interface BuildRegistryOptions extends OpenMetadataOptions {
+  /** Measure the registry's requests, transfers and store calls there. */
+  metrics?: RegistryMetrics;
+  /** The LDAP directory failed during a login (unreachable, timed out...); the client got 503. */
+  onDirectoryError?: (error: unknown) => void;
+}
 
 /** A registry on the data directory, and what happened while opening it. */
 export interface OpenedRegistry {
@@ -57,7 +60,8 @@ export interface OpenedRegistry {
  * keeps that right across restarts.
  */
 export async function buildRegistry(config: CimmeriaConfig, options: BuildRegistryOptions = {}): Promise<OpenedRegistry> {
-  const { metadata, blobs, close } = await openStores(config, options);
+  const { metrics, onDirectoryError, ...openOptions } = options;
+  const { metadata, blobs, close } = await openStores(config, openOptions);
   try {
     const staticUsers = Object.keys(config.users).length > 0;
     let createdAdminPassword: string | undefined;
@@ -70,7 +74,7 @@ export async function buildRegistry(config: CimmeriaConfig, options: BuildRegist
     // Static users shadow store users of the same name; the directory comes last.
     const passwords: Authenticator = new PasswordAuthenticator(chainHashSources(new StaticUsers(config.users), metadata.store));
     const authenticator = config.ldap
-      ? firstOf(passwords, await ldapAuthenticator(config.ldap, options.onDirectoryError ?? (() => {})))
+      ? firstOf(passwords, await ldapAuthenticator(config.ldap, onDirectoryError ?? (() => {})))
       : passwords;
     const configuredWrite = config.permissions.write;
     const writeRules = configuredWrite
@@ -99,6 +103,7 @@ export async function buildRegistry(config: CimmeriaConfig, options: BuildRegist
       loginFailuresPerAddress: config.loginFailuresPerAddress,
       loginThrottleWindowSeconds: config.loginThrottleWindowSeconds,
       credentialCacheSeconds: config.credentialCacheSeconds,
+      ...(metrics ? { metrics } : {}),
     });
     return {
       registry,
