@@ -36,6 +36,15 @@ interface CompiledRule {
   users: string[];
 }
 
+/**
+ * A matcher for a recipe pattern as permission rules and API tokens write
+ * it (`name/version@user/channel`, each part an fnmatch pattern; no
+ * `@user/channel` matches only references without them).
+ */
+export function compileRecipePattern(pattern: string): (ref: RecipeRef) => boolean {
+  return compileRule({ pattern, users: [] }).matches;
+}
+
 function compileRule(rule: PermissionRule): CompiledRule {
   const [recipe = '', userChannel] = rule.pattern.split('@', 2);
   const [name = '', version = '*'] = recipe.split('/', 2);

@@ -4,3 +4,4 @@ export * from './authenticator.js';
 export * from './tokens.js';
 export * from './authorizer.js';
 export { LOGIN_PROTECTION_DEFAULTS } from './login-guard.js';
+export * from './api-tokens.js';

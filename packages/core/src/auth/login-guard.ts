@@ -123,6 +123,34 @@ export class LoginGuard {
     return principal;
   }
 
+  /**
+   * Like {@link check} for credentials that `verify` checks itself (API
+   * tokens): throttled per `user` (a throttling key) and address the same
+   * way, and a wrong one is a failed login, but cheap, so neither queued
+   * behind password hashes nor remembered (a revoked token fails at once).
+   */
+  async checkWith(
+    user: string,
+    clientAddress: string | undefined,
+    verify: () => Promise<Principal | undefined>,
+    failure = 'Wrong user or password',
+  ): Promise<Principal> {
+    const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
+    if (retryAfter !== undefined) return this.refuse(retryAfter);
+    const admission = this.throttle.begin(user, clientAddress);
+    if (admission.attempt === undefined) return this.refuse(admission.retryAfterSeconds);
+    let principal: Principal | undefined;
+    try {
+      principal = await verify();
+    } catch (error) {
+      admission.attempt.end('aborted');
+      throw error;
+    }
+    admission.attempt.end(principal ? 'success' : 'failure');
+    if (!principal) throw new ConanError('UNAUTHORIZED', failure);
+    return principal;
+  }
+
   private async refuse(retryAfterSeconds: number): Promise<never> {
     await sleep(this.options.throttledAnswerDelayMs ?? 1000);
     throw tooManyFailures(retryAfterSeconds);

@@ -1,3 +1,5 @@
+import type { Permission } from './authorizer.js';
+
 /** Who is calling. `undefined` everywhere means an anonymous caller. */
 export interface Principal {
   /** The user name, as shown by `check_credentials` and matched by permission rules. */
@@ -9,4 +11,18 @@ export interface Principal {
    * token's lifetime.
    */
   readonly groups?: readonly string[];
+  /**
+   * Set when the caller authenticated with an API token (directly, or with
+   * a session made from one): what the user may do is narrowed by it.
+   */
+  readonly apiToken?: ApiTokenGrant;
+}
+
+/** What an API token narrows its user's permissions to. */
+export interface ApiTokenGrant {
+  readonly id: string;
+  /** The most it allows: `read` < `write` < `delete`. */
+  readonly scope: Permission;
+  /** Recipe pattern it is limited to (`name/version@user/channel`), or all recipes when absent. */
+  readonly pattern?: string;
 }

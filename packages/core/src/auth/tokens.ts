@@ -15,6 +15,8 @@ export interface TokenOptions {
 const ISSUER = 'cimmeria';
 /** Claim carrying the user's credential version when the token was issued. */
 const CREDENTIAL_VERSION_CLAIM = 'cv';
+/** Claim carrying the id of the API token a session was made from. */
+const API_TOKEN_CLAIM = 'tid';
 /** Claim carrying the principal's groups (`Principal.groups`), when it has any. */
 const GROUPS_CLAIM = 'groups';
 
@@ -23,6 +25,8 @@ export interface VerifiedToken {
   principal: Principal;
   /** The credential version the token was issued under, when it carries one (see `Authenticator.credentialVersion`). */
   credentialVersion?: string;
+  /** The API token the session was made from, when it was (see `ConanService.verifyToken`). */
+  apiTokenId?: string;
 }
 
 const MIN_SECRET_LENGTH = 16;
@@ -69,6 +73,8 @@ export class TokenService {
   async issue(principal: Principal, options: { credentialVersion?: string } = {}): Promise<string> {
     const claims: Record<string, string | string[]> = { user: principal.name };
     if (options.credentialVersion !== undefined) claims[CREDENTIAL_VERSION_CLAIM] = options.credentialVersion;
+    // A session made from an API token stays as narrow, and dies with it.
+    if (principal.apiToken) claims[API_TOKEN_CLAIM] = principal.apiToken.id;
     if (principal.groups && principal.groups.length > 0) claims[GROUPS_CLAIM] = [...principal.groups];
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -98,8 +104,12 @@ export class TokenService {
         if (version !== undefined && typeof version !== 'string') break;
         const groups = payload[GROUPS_CLAIM];
         if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) break;
-        const principal: Principal = groups === undefined ? { name: payload.sub } : { name: payload.sub, groups };
-        return version === undefined ? { principal } : { principal, credentialVersion: version };
+        const apiTokenId = payload[API_TOKEN_CLAIM];
+        if (apiTokenId !== undefined && typeof apiTokenId !== 'string') break;
+        const verified: VerifiedToken = { principal: groups === undefined ? { name: payload.sub } : { name: payload.sub, groups } };
+        if (version !== undefined) verified.credentialVersion = version;
+        if (apiTokenId !== undefined) verified.apiTokenId = apiTokenId;
+        return verified;
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new ConanError('UNAUTHORIZED', 'Token expired: log in again');
         if (error instanceof errors.JWSSignatureVerificationFailed) continue;

@@ -17,6 +17,7 @@ import { ConanError } from '../service/errors.js';
 import { countingIterable, countingStream } from '../metrics/counting-stream.js';
 import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
+import { handleApi, isApiPath } from './api.js';
 import { errorResponse } from './error-status.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
 import { parseRange } from './range.js';
@@ -114,7 +115,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
 
   async function principalOf(request: Request, clientAddress: string | undefined): Promise<Principal | undefined> {
     const creds = credentials(request.headers);
-    if (creds.kind === 'bearer') return service.verifyToken(creds.token);
+    if (creds.kind === 'bearer') return service.verifyToken(creds.token, { clientAddress });
     // Throttled and bounded like logins: Basic on any route costs a password check.
     if (creds.kind === 'basic') return service.authenticatePassword(creds.user, creds.password, { clientAddress });
     return undefined;
@@ -254,6 +255,11 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
           route.operation = 'health';
           return request.method === 'HEAD' ? withoutBody(probe) : probe;
         }
+      }
+      const below = basePath === '' ? url.pathname : url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : '';
+      if (isApiPath(below)) {
+        const clientAddress = resolveClientAddress(request, context);
+        return await handleApi(service, request, below, () => principalOf(request, clientAddress));
       }
       const segments = apiSegments(url.pathname, options.basePath);
       const match = segments && matchRoute(segments);

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PackageRef, PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
 import {
   MANIFEST_FILE,
+  type ApiTokenRecord,
+  type ApiTokenScope,
+  type NewApiToken,
   ManifestMismatchError,
   RevisionOverwriteError,
   type BinaryEntry,
@@ -23,7 +26,7 @@ import {
 } from './metadata-store.js';
 import { migrateToLatest } from './migrations/index.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
-import type { Database } from './schema.js';
+import type { ApiTokensTable, Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -819,14 +822,73 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async deleteUser(user: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('users').where('name', '=', user).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('api_tokens').where('user_name', '=', user).execute();
+      const result = await trx.deleteFrom('users').where('name', '=', user).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 
   async listUsers(): Promise<string[]> {
     const rows = await this.db.selectFrom('users').select('name').orderBy('name').execute();
     return rows.map((r) => r.name);
   }
+
+  async createApiToken(token: NewApiToken): Promise<ApiTokenRecord> {
+    const now = await this.clock(this.db);
+    const expires = token.expiresInSeconds === undefined ? null : now + Math.round(token.expiresInSeconds * 1_000_000);
+    const row = {
+      id: token.id,
+      user_name: token.user,
+      name: token.name,
+      secret_sha256: token.secretSha256,
+      scope: token.scope,
+      pattern: token.pattern ?? null,
+      created_at: now,
+      expires_at: expires,
+      last_used_at: null,
+    };
+    await this.db.insertInto('api_tokens').values(row).execute();
+    return apiTokenOfRow(row);
+  }
+
+  async apiToken(id: string): Promise<(ApiTokenRecord & { secretSha256: string }) | undefined> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? { ...apiTokenOfRow(row), secretSha256: row.secret_sha256 } : undefined;
+  }
+
+  async listApiTokens(user?: string): Promise<ApiTokenRecord[]> {
+    let query = this.db.selectFrom('api_tokens').selectAll();
+    if (user !== undefined) query = query.where('user_name', '=', user);
+    const rows = await query.orderBy('created_at').orderBy('id').execute();
+    return rows.map(apiTokenOfRow);
+  }
+
+  async revokeApiToken(id: string, user?: string): Promise<boolean> {
+    let query = this.db.deleteFrom('api_tokens').where('id', '=', id);
+    if (user !== undefined) query = query.where('user_name', '=', user);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async touchApiToken(id: string): Promise<void> {
+    const now = await this.clock(this.db);
+    await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+}
+
+function apiTokenOfRow(row: Selectable<ApiTokensTable>): ApiTokenRecord {
+  const record: ApiTokenRecord = {
+    id: row.id,
+    user: row.user_name,
+    name: row.name,
+    scope: row.scope as ApiTokenScope,
+    createdAtMicros: Number(row.created_at),
+  };
+  if (row.pattern !== null) record.pattern = row.pattern;
+  if (row.expires_at !== null) record.expiresAtMicros = Number(row.expires_at);
+  if (row.last_used_at !== null) record.lastUsedAtMicros = Number(row.last_used_at);
+  return record;
 }
 
 /** Keeps `IN (...)` lists within every database's limit on bound parameters. */

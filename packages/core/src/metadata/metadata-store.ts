@@ -169,6 +169,38 @@ export class MetadataUnavailableError extends Error {
   }
 }
 
+/** Scope of an API token: what it may do at most (`read` < `write` < `delete`). */
+export type ApiTokenScope = 'read' | 'write' | 'delete';
+
+/** An API token as stored: everything but its secret, of which only a sha256 is kept. */
+export interface ApiTokenRecord {
+  id: string;
+  user: string;
+  name: string;
+  scope: ApiTokenScope;
+  /** Recipe pattern (`name/version@user/channel`, fnmatch parts) the token is narrowed to, or `undefined` for all. */
+  pattern?: string;
+  /** Microseconds since the epoch. */
+  createdAtMicros: number;
+  /** Microseconds since the epoch; `undefined`: never expires. */
+  expiresAtMicros?: number;
+  /** Microseconds since the epoch; `undefined`: never used. */
+  lastUsedAtMicros?: number;
+}
+
+/** What {@link MetadataStore.createApiToken} stores. */
+export interface NewApiToken {
+  id: string;
+  user: string;
+  name: string;
+  /** Hex sha256 of the secret. */
+  secretSha256: string;
+  scope: ApiTokenScope;
+  pattern?: string;
+  /** Lifetime from now (the store's clock), in seconds; `undefined`: never expires. */
+  expiresInSeconds?: number;
+}
+
 /**
  * The only source of truth for what exists. Reads return only visible
  * (published) revisions; every write is one transaction.
@@ -269,9 +301,20 @@ export interface MetadataStore {
   setPasswordHash(user: string, hash: string): Promise<void>;
   /** Creates a user unless one of that name exists; `false` (nothing changed) if it did. */
   addUser(user: string, hash: string): Promise<boolean>;
-  /** `false` if the user did not exist. */
+  /** `false` if the user did not exist. Deletes the user's API tokens in the same transaction. */
   deleteUser(user: string): Promise<boolean>;
   listUsers(): Promise<string[]>;
+
+  /** Stores a new API token; returns it as stored. */
+  createApiToken(token: NewApiToken): Promise<ApiTokenRecord>;
+  /** One API token with the sha256 of its secret, or `undefined` (unknown or revoked). */
+  apiToken(id: string): Promise<(ApiTokenRecord & { secretSha256: string }) | undefined>;
+  /** API tokens of `user` (of everyone without it), oldest first. */
+  listApiTokens(user?: string): Promise<ApiTokenRecord[]>;
+  /** Deletes an API token (only if it belongs to `user`, when given). `false` if there was none. */
+  revokeApiToken(id: string, user?: string): Promise<boolean>;
+  /** Records a use of an API token now (the store's clock). */
+  touchApiToken(id: string): Promise<void>;
 
   /** Checks the database is reachable. */
   ping(): Promise<void>;

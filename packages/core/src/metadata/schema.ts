@@ -12,6 +12,7 @@ export interface Database {
   package_files: FilesTable & { package_revision_id: string };
   blobs: BlobsTable;
   users: UsersTable;
+  api_tokens: ApiTokensTable;
 }
 
 type Micros = number | string;
@@ -72,4 +73,21 @@ export interface UsersTable {
   password_hash: string;
   created_at: Micros;
   updated_at: Micros;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_name: string;
+  name: string;
+  /** Hex sha256 of the token's secret part; the secret itself is never stored. */
+  secret_sha256: string;
+  /** `read`, `write` or `delete`. */
+  scope: string;
+  /** Recipe pattern the token is narrowed to (`name/version@user/channel`), or `null` for all. */
+  pattern: string | null;
+  created_at: Micros;
+  /** `null`: never expires. */
+  expires_at: Micros | null;
+  /** Updated at most about once a minute per token and node. */
+  last_used_at: Micros | null;
 }

@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ApiTokens, grantAllows, parseApiToken } from '../auth/api-tokens.js';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import { CredentialVersions } from '../auth/credential-versions.js';
 import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
@@ -116,6 +117,8 @@ export class ConanService {
   /** Set when the authenticator can say when credentials change, so tokens can be revoked. */
   private readonly credentialVersions: CredentialVersions | undefined;
   private readonly authorizer: Authorizer;
+  /** Long-lived API tokens of users (create, list, revoke); also accepted wherever a password or session token is. */
+  readonly apiTokens: ApiTokens;
   private readonly maxUploadBytes: number;
   private readonly maxTextFileBytes: number;
   private readonly reuploadMakesLatest: boolean;
@@ -131,6 +134,12 @@ export class ConanService {
     this.logins = loginGuard(options);
     this.credentialVersions = credentialVersions(options);
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
+    const versions = this.credentialVersions;
+    // Without credential versions the authenticator cannot say a user is gone: tokens then live until revoked.
+    this.apiTokens = new ApiTokens(
+      options.metadata,
+      versions ? async (user) => (await versions.current(user)) !== undefined : undefined,
+    );
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
     this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
@@ -147,6 +156,8 @@ export class ConanService {
    * password checks are bounded (`UNAVAILABLE` when too many wait).
    */
   async authenticate(user: string, password: string, context: LoginContext = {}): Promise<string> {
+    // An API token as password: the session carries the token, so it is as narrow and dies with it.
+    if (parseApiToken(password)) return this.tokens.issue(await this.apiTokenLogin(user, password, context));
     const principal = await this.logins.check(user, password, context.clientAddress, { remembered: false });
     // Fresh, not cached: a token issued under a version this node saw before
     // a password change would be refused once the cache catches up.
@@ -161,7 +172,13 @@ export class ConanService {
    * every request pays for one hash, not one per request.
    */
   authenticatePassword(user: string, password: string, context: LoginContext = {}): Promise<Principal> {
+    if (parseApiToken(password)) return this.apiTokenLogin(user, password, context);
     return this.logins.check(user, password, context.clientAddress);
+  }
+
+  /** A user's API token given as password: a wrong one counts as a failed login of that user. */
+  private apiTokenLogin(user: string, token: string, context: LoginContext): Promise<Principal> {
+    return this.logins.checkWith(user, context.clientAddress, () => this.apiTokens.verify(token, user));
   }
 
   /**
@@ -170,8 +187,18 @@ export class ConanService {
    * (password changed, user removed or re-created), as seen at most
    * `credentialCacheSeconds` ago.
    */
-  async verifyToken(token: string): Promise<Principal> {
-    const { principal, credentialVersion } = await this.tokens.verifyClaims(token);
+  async verifyToken(token: string, context: LoginContext = {}): Promise<Principal> {
+    const apiToken = parseApiToken(token);
+    if (apiToken) {
+      // Throttled per token id and address: guessing secrets is guessing passwords.
+      return this.logins.checkWith(`token:${apiToken.id}`, context.clientAddress, () => this.apiTokens.verify(token), 'Invalid token');
+    }
+    const { principal, credentialVersion, apiTokenId } = await this.tokens.verifyClaims(token);
+    if (apiTokenId !== undefined) {
+      const fromToken = await this.apiTokens.session(apiTokenId, principal.name);
+      if (fromToken) return fromToken;
+      throw new ConanError('UNAUTHORIZED', 'Token no longer valid (API token revoked or expired, or user removed): log in again');
+    }
     if (credentialVersion === undefined) return principal;
     const versions = this.credentialVersions;
     // A version nobody can check any more (the authenticator changed) is not vouched for.
@@ -190,14 +217,18 @@ export class ConanService {
   // --- authorization -----------------------------------------------------
 
   private async allowed(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<boolean> {
+    // An API token only narrows what its user may do.
+    if (principal?.apiToken && !grantAllows(principal.apiToken, permission, ref)) return false;
     return this.authorizer.can(principal, permission, ref);
   }
 
   /** Anonymous callers get 401 (so the client asks for a login); known users get 403. */
   private async require(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<void> {
     if (await this.allowed(principal, permission, ref)) return;
+    // Say when the token is what stops a user who may: else CI owners hunt for a missing permission rule.
+    const byToken = principal?.apiToken && !grantAllows(principal.apiToken, permission, ref) ? ' with this API token' : '';
     throw principal
-      ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${permission} '${formatRecipe(ref)}'`)
+      ? new ConanError('FORBIDDEN', `Permission denied: '${principal.name}' may not ${permission} '${formatRecipe(ref)}'${byToken}`)
       : new ConanError('UNAUTHORIZED', `Login required to ${permission} '${formatRecipe(ref)}'`);
   }
 

@@ -392,6 +392,48 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'keeps API tokens: create, look up, list per user, touch, revoke (own only)',
+      withStore(async (store) => {
+        const created = await store.createApiToken({
+          id: 'tok1', user: 'demo', name: 'ci', secretSha256: 'a'.repeat(64), scope: 'read', pattern: 'zlib/*@*/*', expiresInSeconds: 3600,
+        });
+        expect(created).toMatchObject({ id: 'tok1', user: 'demo', name: 'ci', scope: 'read', pattern: 'zlib/*@*/*' });
+        expect(created.expiresAtMicros! - created.createdAtMicros).toBe(3600 * 1_000_000);
+        await store.createApiToken({ id: 'tok2', user: 'admin', name: 'deploy', secretSha256: 'b'.repeat(64), scope: 'delete' });
+        expect(await store.apiToken('tok1')).toEqual({ ...created, secretSha256: 'a'.repeat(64) });
+        const tok2 = await store.apiToken('tok2');
+        expect(tok2?.pattern).toBeUndefined();
+        expect(tok2?.expiresAtMicros).toBeUndefined();
+        expect(await store.apiToken('nope')).toBeUndefined();
+        expect((await store.listApiTokens('demo')).map((t) => t.id)).toEqual(['tok1']);
+        expect((await store.listApiTokens()).map((t) => t.id).sort()).toEqual(['tok1', 'tok2']);
+        expect((await store.listApiTokens())[0]).not.toHaveProperty('secretSha256');
+
+        await store.touchApiToken('tok1');
+        expect((await store.apiToken('tok1'))?.lastUsedAtMicros).toBeGreaterThanOrEqual(created.createdAtMicros);
+
+        expect(await store.revokeApiToken('tok2', 'demo')).toBe(false);
+        expect(await store.apiToken('tok2')).toBeDefined();
+        expect(await store.revokeApiToken('tok2', 'admin')).toBe(true);
+        expect(await store.revokeApiToken('tok2')).toBe(false);
+        expect(await store.revokeApiToken('tok1')).toBe(true);
+        expect(await store.listApiTokens()).toEqual([]);
+      }),
+    );
+
+    it(
+      'removing a user removes their API tokens',
+      withStore(async (store) => {
+        await store.addUser('demo', 'hash');
+        await store.createApiToken({ id: 'tok1', user: 'demo', name: 'ci', secretSha256: 'a'.repeat(64), scope: 'write' });
+        await store.createApiToken({ id: 'tok2', user: 'other', name: 'ci', secretSha256: 'b'.repeat(64), scope: 'write' });
+        expect(await store.deleteUser('demo')).toBe(true);
+        expect(await store.apiToken('tok1')).toBeUndefined();
+        expect(await store.apiToken('tok2')).toBeDefined();
+      }),
+    );
+
+    it(
       'creates a user once when several processes try at the same time',
       withStore(async (store) => {
         const results = await Promise.all(['h1', 'h2', 'h3', 'h4'].map((hash) => store.addUser('admin', hash)));

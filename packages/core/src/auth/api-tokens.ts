@@ -1,0 +1,181 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiTokenRecord, ApiTokenScope, MetadataStore } from '../metadata/metadata-store.js';
+import type { RecipeRef } from '../reference/references.js';
+import { ConanError } from '../service/errors.js';
+import { compileRecipePattern, type Permission } from './authorizer.js';
+import { LruMap } from './lru-map.js';
+import type { ApiTokenGrant, Principal } from './principal.js';
+
+/** Every API token starts with this, so leaked tokens can be searched for (e.g. by secret scanners). */
+export const API_TOKEN_PREFIX = 'cim_';
+
+/** Scopes, weakest first: a scope allows itself and every weaker one. */
+export const API_TOKEN_SCOPES: readonly ApiTokenScope[] = ['read', 'write', 'delete'];
+
+/** Longest token name and pattern accepted. */
+export const MAX_API_TOKEN_NAME_LENGTH = 255;
+export const MAX_API_TOKEN_PATTERN_LENGTH = 512;
+
+// Fixed-length parts: the check is linear and cannot backtrack.
+const TOKEN_SYNTAX = /^cim_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+/** How often, at most, one node records a use of one token (`last used` is approximate). */
+const TOUCH_EVERY_MS = 60_000;
+
+/** The id and secret of a string shaped like an API token, or `undefined`. */
+export function parseApiToken(text: string): { id: string; secret: string } | undefined {
+  if (!text.startsWith(API_TOKEN_PREFIX) || text.length > 64) return undefined;
+  const match = TOKEN_SYNTAX.exec(text);
+  return match ? { id: match[1]!, secret: match[2]! } : undefined;
+}
+
+const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/**
+ * Whether an API token grant allows `permission` on `ref`: the scope must
+ * reach it and the pattern (if any) must match. It only narrows: the user's
+ * own permissions are checked as well.
+ */
+export function grantAllows(grant: ApiTokenGrant, permission: Permission, ref: RecipeRef): boolean {
+  if (API_TOKEN_SCOPES.indexOf(grant.scope) < API_TOKEN_SCOPES.indexOf(permission)) return false;
+  return grant.pattern === undefined || compileRecipePattern(grant.pattern)(ref);
+}
+
+/**
+ * Parses a lifetime such as `90d`, `12h` or `never` into seconds
+ * (`undefined` for never). Throws `BAD_REQUEST` otherwise; at most 100 years.
+ */
+export function parseTokenLifetime(text: string): number | undefined {
+  if (text === 'never') return undefined;
+  const match = /^([1-9][0-9]{0,5})([dh])$/.exec(text);
+  if (!match) throw new ConanError('BAD_REQUEST', "Token lifetime must look like '90d', '12h' or 'never'");
+  const seconds = Number(match[1]) * (match[2] === 'd' ? 86_400 : 3_600);
+  if (seconds > 100 * 365 * 86_400) throw new ConanError('BAD_REQUEST', 'Token lifetime is at most 100 years');
+  return seconds;
+}
+
+/** Options of {@link ApiTokens.create}. */
+export interface CreateApiTokenOptions {
+  /** A label for people (default `token`). */
+  name?: string;
+  /** Default `write`. */
+  scope?: ApiTokenScope;
+  /** Recipe pattern (`zlib/*@*\/*`) the token is limited to; all recipes when absent. */
+  pattern?: string;
+  /** Lifetime in seconds; never expires when absent. */
+  expiresInSeconds?: number;
+}
+
+/** A newly created token: `token` is the secret, shown this once and never again. */
+export interface CreatedApiToken {
+  token: string;
+  record: ApiTokenRecord;
+}
+
+/**
+ * Long-lived API tokens (for CI): created for a user, stored as a sha256 of
+ * their secret, narrowed by a scope and a recipe pattern. Every use looks
+ * the token up in the metadata store (one primary-key read, no cache), so
+ * a revoked token fails on every node at its next use.
+ */
+export class ApiTokens {
+  private readonly touched = new LruMap<string, number>(10_000);
+
+  /**
+   * @param metadata where tokens are kept.
+   * @param userExists whether a user still exists (tokens of a removed user
+   *   stop working); without it every user is taken to exist.
+   */
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly userExists: (user: string) => Promise<boolean> = async () => true,
+  ) {}
+
+  /** Creates a token for `user`; throws `BAD_REQUEST` for a bad name or pattern. */
+  async create(user: string, options: CreateApiTokenOptions = {}): Promise<CreatedApiToken> {
+    const name = options.name ?? 'token';
+    if (name.length === 0 || name.length > MAX_API_TOKEN_NAME_LENGTH) {
+      throw new ConanError('BAD_REQUEST', `Token name must be 1 to ${MAX_API_TOKEN_NAME_LENGTH} characters`);
+    }
+    const scope = options.scope ?? 'write';
+    if (!API_TOKEN_SCOPES.includes(scope)) throw new ConanError('BAD_REQUEST', 'Token scope must be read, write or delete');
+    const { pattern } = options;
+    if (pattern !== undefined && (pattern.length === 0 || pattern.length > MAX_API_TOKEN_PATTERN_LENGTH || !pattern.includes('/'))) {
+      throw new ConanError('BAD_REQUEST', "Token pattern must look like 'name/version@user/channel' (fnmatch parts)");
+    }
+    const { expiresInSeconds } = options;
+    if (expiresInSeconds !== undefined && !(Number.isFinite(expiresInSeconds) && expiresInSeconds > 0)) {
+      throw new ConanError('BAD_REQUEST', 'Token lifetime must be a positive number of seconds');
+    }
+    const id = randomBytes(8).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const record = await this.metadata.createApiToken({
+      id,
+      user,
+      name,
+      secretSha256: sha256(secret),
+      scope,
+      ...(pattern === undefined ? {} : { pattern }),
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    });
+    return { token: `${API_TOKEN_PREFIX}${id}_${secret}`, record };
+  }
+
+  /** Tokens of `user`, or of everyone without it. */
+  list(user?: string): Promise<ApiTokenRecord[]> {
+    return this.metadata.listApiTokens(user);
+  }
+
+  /** Revokes a token (only `user`'s, when given). `false` when there was none. */
+  revoke(id: string, user?: string): Promise<boolean> {
+    return this.metadata.revokeApiToken(id, user);
+  }
+
+  /**
+   * The principal of a token's secret, or `undefined` when it is not a
+   * valid token (of `user`, when given): unknown, revoked, expired, wrong
+   * secret, or its user removed.
+   */
+  async verify(token: string, user?: string): Promise<Principal | undefined> {
+    const parsed = parseApiToken(token);
+    if (!parsed) return undefined;
+    const record = await this.metadata.apiToken(parsed.id);
+    if (!record) return undefined;
+    const expected = Buffer.from(record.secretSha256, 'hex');
+    const actual = Buffer.from(sha256(parsed.secret), 'hex');
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    return this.principalOf(record, user);
+  }
+
+  /**
+   * The principal of a session made from token `id` for `user`, or
+   * `undefined` once the token is revoked or expired or the user removed.
+   */
+  async session(id: string, user: string): Promise<Principal | undefined> {
+    const record = await this.metadata.apiToken(id);
+    return record ? this.principalOf(record, user) : undefined;
+  }
+
+  private async principalOf(record: ApiTokenRecord, user: string | undefined): Promise<Principal | undefined> {
+    if (user !== undefined && record.user !== user) return undefined;
+    if (record.expiresAtMicros !== undefined && record.expiresAtMicros <= Date.now() * 1000) return undefined;
+    if (!(await this.userExists(record.user))) return undefined;
+    this.noteUse(record.id);
+    const apiToken: ApiTokenGrant = {
+      id: record.id,
+      scope: record.scope,
+      ...(record.pattern === undefined ? {} : { pattern: record.pattern }),
+    };
+    return { name: record.user, apiToken };
+  }
+
+  /** Records a use now and then: a write per request would cost more than the answer. */
+  private noteUse(id: string): void {
+    const now = Date.now();
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    this.touched.set(id, now);
+    // Best effort: a failed write only leaves `last used` older.
+    this.metadata.touchApiToken(id).catch(() => undefined);
+  }
+}
