@@ -30,7 +30,7 @@ import {
 
 const exec = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
-const PACKAGES = ['core', 'metadata-sqlite', 'storage-fs', 'metadata-postgres', 'storage-s3', 'adapter-express', 'adapter-fastify', 'cli'];
+const PACKAGES = ['core', 'metadata-sqlite', 'storage-fs', 'metadata-postgres', 'storage-s3', 'adapter-express', 'adapter-fastify', 'auth-ldap', 'cli'];
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** The environment of npm and the apps: the user's, without what pnpm (running the tests) sets for itself. */

@@ -6,6 +6,7 @@ import {
   TokenService,
   createRegistry,
   chainHashSources,
+  firstOf,
   hashPassword,
   type Authenticator,
   type PermissionRule,
@@ -17,6 +18,7 @@ import type { OpenedMetadata, OpenMetadataOptions } from './backends/open-metada
 import { openStores } from './backends/open-stores.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { persistentTokenSecret } from './data-dir.js';
+import { ldapAuthenticator } from './ldap.js';
 
 /** The user created on a first start with no user configured anywhere. */
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -28,6 +30,8 @@ export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users:
 export interface BuildRegistryOptions extends OpenMetadataOptions {
   /** Measure the registry's requests, transfers and store calls there. */
   metrics?: RegistryMetrics;
+  /** The LDAP directory failed during a login (unreachable, timed out...); the client got 503. */
+  onDirectoryError?: (error: unknown) => void;
 }
 
 /** A registry on the data directory, and what happened while opening it. */
@@ -56,7 +60,7 @@ export interface OpenedRegistry {
  * keeps that right across restarts.
  */
 export async function buildRegistry(config: CimmeriaConfig, options: BuildRegistryOptions = {}): Promise<OpenedRegistry> {
-  const { metrics, ...openOptions } = options;
+  const { metrics, onDirectoryError, ...openOptions } = options;
   const { metadata, blobs, close } = await openStores(config, openOptions);
   try {
     const staticUsers = Object.keys(config.users).length > 0;
@@ -67,10 +71,11 @@ export async function buildRegistry(config: CimmeriaConfig, options: BuildRegist
       // only that one prints a password (the one that works).
       if (await metadata.store.addUser(BOOTSTRAP_ADMIN, await hashPassword(password))) createdAdminPassword = password;
     }
-    // Static users shadow store users of the same name.
-    const authenticator: Authenticator = new PasswordAuthenticator(
-      chainHashSources(new StaticUsers(config.users), metadata.store),
-    );
+    // Static users shadow store users of the same name; the directory comes last.
+    const passwords: Authenticator = new PasswordAuthenticator(chainHashSources(new StaticUsers(config.users), metadata.store));
+    const authenticator = config.ldap
+      ? firstOf(passwords, await ldapAuthenticator(config.ldap, onDirectoryError ?? (() => {})))
+      : passwords;
     const configuredWrite = config.permissions.write;
     const writeRules = configuredWrite
       ? { rules: configuredWrite, defaulted: false }

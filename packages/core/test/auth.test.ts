@@ -87,3 +87,14 @@ describe('chained password sources', () => {
     expect(await authenticator.authenticate('ci', 'ci')).toEqual({ name: 'ci' });
   });
 });
+
+describe('issue 12, LDAP: session tokens carry the principal groups', () => {
+  it('LDAP: a token issued for a principal with groups gives them back; one without gives none', async () => {
+    const tokens = new TokenService({ secret: 'a-long-enough-secret' });
+    expect(await tokens.verify(await tokens.issue({ name: 'alice', groups: ['@conan-writers'] }))).toEqual({
+      name: 'alice',
+      groups: ['@conan-writers'],
+    });
+    expect(await tokens.verify(await tokens.issue({ name: 'bob' }))).toEqual({ name: 'bob' });
+  });
+});

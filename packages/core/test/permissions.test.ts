@@ -77,3 +77,12 @@ describe('conan_server permission rules', () => {
     expect(authorizer.can(demo, 'write', hello)).toBe(true);
   });
 });
+
+describe('issue 12, LDAP: group names in permission rules', () => {
+  it('LDAP: a rule listing @conan-writers grants a principal in that group, and no one else', () => {
+    const authorizer = new ConanServerAuthorizer({ write: [{ pattern: '*/*@*/*', users: ['@conan-writers'] }] });
+    expect(authorizer.can({ name: 'alice', groups: ['@conan-writers'] }, 'write', hello)).toBe(true);
+    expect(authorizer.can({ name: 'bob', groups: ['@other'] }, 'write', hello)).toBe(false);
+    expect(authorizer.can(demo, 'write', hello)).toBe(false);
+  });
+});

@@ -50,7 +50,19 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_METRICS: 'metrics',
   CIMMERIA_METRICS_PATH: 'metricsPath',
   CIMMERIA_METRICS_TOKEN: 'metricsToken',
+  CIMMERIA_LDAP_URL: 'ldap.url',
+  CIMMERIA_LDAP_BIND_DN: 'ldap.bindDn',
+  CIMMERIA_LDAP_BIND_PASSWORD: 'ldap.bindPassword',
+  CIMMERIA_LDAP_SEARCH_BASE: 'ldap.searchBase',
+  CIMMERIA_LDAP_SEARCH_FILTER: 'ldap.searchFilter',
+  CIMMERIA_LDAP_START_TLS: 'ldap.startTls',
+  CIMMERIA_LDAP_TLS_CA_FILE: 'ldap.tlsCaFile',
+  CIMMERIA_LDAP_TLS_REJECT_UNAUTHORIZED: 'ldap.tlsRejectUnauthorized',
+  CIMMERIA_LDAP_TIMEOUT_MS: 'ldap.timeoutMs',
 };
+
+/** Settings merged key by key across sources rather than replaced whole. */
+const MERGED_MAPS = new Set(['users', 'permissions', 'ldap']);
 
 /** Names the config file when `--config` is not given. */
 export const CONFIG_ENV_VAR = 'CIMMERIA_CONFIG';
@@ -86,7 +98,7 @@ function labelled(values: RawConfig, label: (key: string) => string): ConfigLaye
   const sources: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     sources[key] = label(key);
-    if ((key === 'users' || key === 'permissions') && value && typeof value === 'object' && !Array.isArray(value)) {
+    if (MERGED_MAPS.has(key) && value && typeof value === 'object' && !Array.isArray(value)) {
       for (const inner of Object.keys(value)) sources[`${key}.${inner}`] = label(key);
     }
   }
@@ -100,14 +112,20 @@ function envLayer(env: Record<string, string | undefined>, warn: (message: strin
     if (!name.startsWith('CIMMERIA_') || value === undefined || value === '') continue;
     const key = ENV_VARS[name];
     if (key) {
-      values[key] = value;
+      // `ldap.url`: one key of an object setting.
+      const [outer, inner] = key.split('.', 2) as [string, string | undefined];
+      if (inner === undefined) values[outer] = value;
+      else values[outer] = { ...(isMap(values[outer]) ? values[outer] : {}), [inner]: value };
       names[key] = name;
     } else if (name !== CONFIG_ENV_VAR) {
       // A typo (CIMMERIA_PROT) would otherwise be silently ignored.
       warn(`${name} is not a Cimmeria setting and is ignored (known: ${[...Object.keys(ENV_VARS), CONFIG_ENV_VAR].join(', ')})`);
     }
   }
-  return labelled(values, (key) => names[key]!);
+  const layer = labelled(values, (key) => names[key] ?? 'the environment');
+  // Each key of an object setting names its own variable.
+  for (const [key, name] of Object.entries(names)) layer.sources[key] = name;
+  return layer;
 }
 
 /** Reads a JSON or YAML config file into raw values. */
@@ -143,7 +161,7 @@ export function mergeLayers(layers: ConfigLayer[]): ConfigLayer {
   const sources: Record<string, string> = {};
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer.values)) {
-      if ((key === 'users' || key === 'permissions') && isMap(value) && isMap(values[key])) {
+      if (MERGED_MAPS.has(key) && isMap(value) && isMap(values[key])) {
         values[key] = { ...values[key], ...value };
       } else {
         // Replacing a value drops the sources of what it replaced.

@@ -38,6 +38,7 @@ export const DEFAULTS = {
   trustProxy: 0,
   metrics: true,
   metricsPath: '/metrics',
+  ldapTimeoutMs: 5000,
 } as const;
 
 /** Longest user name. */
@@ -143,6 +144,51 @@ const permissionRule = z.strictObject({
 });
 
 const MINUTES_ERROR = 'expected a number of minutes above 0 and at most 525600, fractions allowed (such as 0.5)';
+
+const ldapText = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+/** `ldap`: users log in against a directory after static and database users (see @cimmeria/auth-ldap). */
+const ldapSettings = z
+  .strictObject(
+    {
+      url: z
+        .string({ error: 'expected ldap://HOST[:PORT] or ldaps://HOST[:PORT]' })
+        .regex(/^ldaps?:\/\/[^\s/]+\/?$/i, { error: 'expected ldap://HOST[:PORT] or ldaps://HOST[:PORT]' }),
+      bindDn: ldapText('a DN: a template with {user}, or the service account of a search').optional(),
+      bindPassword: z.string({ error: 'expected the service account password' }).optional(),
+      searchBase: ldapText('a DN to search users under').optional(),
+      searchFilter: ldapText('an LDAP filter with {user}, such as (uid={user})')
+        .refine((f) => f.includes('{user}'), { error: 'expected an LDAP filter with {user}, such as (uid={user})' })
+        .optional(),
+      startTls: boolean().default(false),
+      tlsCaFile: ldapText('a PEM file of CA certificates').optional(),
+      tlsRejectUnauthorized: boolean().default(true),
+      timeoutMs: integer(100, 600_000).default(DEFAULTS.ldapTimeoutMs),
+      groups: z
+        .strictObject({
+          searchBase: ldapText('a DN to search groups under'),
+          searchFilter: ldapText('an LDAP filter with {dn} or {user}').optional(),
+          map: z.record(
+            z.string(),
+            z.preprocess(
+              (value) => (typeof value === 'string' ? [value] : value),
+              z.array(z.string().regex(/^@[\x21-\x2b\x2d-\x7e]+$/, { error: "expected names starting with '@', such as @conan-writers" })),
+            ),
+            { error: 'expected a map of group DN or cn -> @name(s) that permission rules list' },
+          ),
+        })
+        .optional(),
+    },
+    { error: 'expected an object with url and either bindDn (with {user}) or searchBase' },
+  )
+  .superRefine((ldap, ctx) => {
+    if (ldap.searchBase === undefined && !ldap.bindDn?.includes('{user}')) {
+      ctx.addIssue({ code: 'custom', path: ['bindDn'], message: 'expected a bind DN template with {user}, or set searchBase (+ searchFilter)' });
+    }
+    if (ldap.searchBase !== undefined && ldap.bindDn !== undefined && !ldap.bindPassword) {
+      ctx.addIssue({ code: 'custom', path: ['bindPassword'], message: 'expected the password of the service account bindDn' });
+    }
+  });
 
 const rules = z.array(permissionRule, { error: 'expected a list of {pattern, users} rules, first match wins' });
 
@@ -281,6 +327,8 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected a string of at least 16 characters' })
     .min(16, { error: 'expected a string of at least 16 characters' })
     .optional(),
+  /** Log users in against an LDAP directory too (after static and database users). */
+  ldap: ldapSettings.optional(),
 });
 
 /** A validated configuration: what `startServer` runs with. */

@@ -85,6 +85,7 @@ export class ConanServerAuthorizer implements Authorizer {
     if (!rule) return false;
     if (rule.users.includes('*')) return true;
     if (principal === undefined) return false;
-    return rule.users.includes('?') || rule.users.includes(principal.name);
+    if (rule.users.includes('?') || rule.users.includes(principal.name)) return true;
+    return principal.groups?.some((group) => rule.users.includes(group)) ?? false;
   }
 }

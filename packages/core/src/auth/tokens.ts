@@ -17,6 +17,8 @@ const ISSUER = 'cimmeria';
 const CREDENTIAL_VERSION_CLAIM = 'cv';
 /** Claim carrying the id of the API token a session was made from. */
 const API_TOKEN_CLAIM = 'tid';
+/** Claim carrying the principal's groups (`Principal.groups`), when it has any. */
+const GROUPS_CLAIM = 'groups';
 
 /** What a valid token says. */
 export interface VerifiedToken {
@@ -69,10 +71,11 @@ export class TokenService {
    * `ConanService.verifyToken`.
    */
   async issue(principal: Principal, options: { credentialVersion?: string } = {}): Promise<string> {
-    const claims: Record<string, string> = { user: principal.name };
+    const claims: Record<string, string | string[]> = { user: principal.name };
     if (options.credentialVersion !== undefined) claims[CREDENTIAL_VERSION_CLAIM] = options.credentialVersion;
     // A session made from an API token stays as narrow, and dies with it.
     if (principal.apiToken) claims[API_TOKEN_CLAIM] = principal.apiToken.id;
+    if (principal.groups && principal.groups.length > 0) claims[GROUPS_CLAIM] = [...principal.groups];
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -99,9 +102,11 @@ export class TokenService {
         if (typeof payload.sub !== 'string' || payload.sub === '') break;
         const version = payload[CREDENTIAL_VERSION_CLAIM];
         if (version !== undefined && typeof version !== 'string') break;
+        const groups = payload[GROUPS_CLAIM];
+        if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) break;
         const apiTokenId = payload[API_TOKEN_CLAIM];
         if (apiTokenId !== undefined && typeof apiTokenId !== 'string') break;
-        const verified: VerifiedToken = { principal: { name: payload.sub } };
+        const verified: VerifiedToken = { principal: groups === undefined ? { name: payload.sub } : { name: payload.sub, groups } };
         if (version !== undefined) verified.credentialVersion = version;
         if (apiTokenId !== undefined) verified.apiTokenId = apiTokenId;
         return verified;

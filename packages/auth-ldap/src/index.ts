@@ -1,0 +1,2 @@
+export { LdapAuthenticator, type LdapAuthenticatorOptions, type LdapGroupOptions } from './ldap-authenticator.js';
+export { escapeDnValue, escapeFilterValue } from './escape.js';
