@@ -37,7 +37,12 @@ async function serve(config: object, env: Record<string, string> = {}): Promise<
   return server;
 }
 
-const CONAN = ['/usr/local/bin/conan', '/usr/bin/conan'].find((p) => existsSync(p));
+/**
+ * The real conan client, opt-in: CI relies on the recorded conversation and
+ * these tests, not on a client installed by hand. Set CIMMERIA_CONAN_CLIENT
+ * to a `conan` executable (2.x) to run the check with it.
+ */
+const CONAN = [process.env.CIMMERIA_CONAN_CLIENT].find((p): p is string => !!p && existsSync(p));
 
 /** Runs the real conan client with its own CONAN_HOME; resolves with the exit code and output. */
 async function conan(home: string, cwd: string, ...args: string[]): Promise<{ code: number; output: string }> {
@@ -115,7 +120,7 @@ describe('issue 12, LDAP settings of cimmeria serve', () => {
     expect(server.stdout()).toContain('LDAP directory failed during a login');
   });
 
-  // Needs the conan client (2.x) on this machine; skipped where it is not installed.
+  // Opt-in (CIMMERIA_CONAN_CLIENT): needs the conan client (2.x).
   it.skipIf(!CONAN)('LDAP: with the real conan client, a directory user in the writers group logs in and uploads; one outside it cannot', async () => {
     const server = await serve(
       {
