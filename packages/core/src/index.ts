@@ -3,7 +3,7 @@ export * from './auth/index.js';
 export * from './storage/index.js';
 export * from './metadata/metadata-store.js';
 export type { Database } from './metadata/schema.js';
-export { KyselyMetadataStore, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
+export { KyselyMetadataStore, appendAudit, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
 export { migrationProvider, migrateToLatest, type CoreMigrationProvider, type MigrateOptions } from './metadata/migrations/index.js';
 export * from './routes/index.js';
 export * from './service/errors.js';

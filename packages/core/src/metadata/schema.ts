@@ -12,6 +12,8 @@ export interface Database {
   package_files: FilesTable & { package_revision_id: string };
   blobs: BlobsTable;
   users: UsersTable;
+  audit_events: AuditEventsTable;
+  download_counts: DownloadCountsTable;
 }
 
 type Micros = number | string;
@@ -72,4 +74,26 @@ export interface UsersTable {
   password_hash: string;
   created_at: Micros;
   updated_at: Micros;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: Micros;
+  /** An {@link AuditEventKind} of metadata-store.ts. */
+  kind: string;
+  user: string | null;
+  token_id: string | null;
+  address: string | null;
+  /** The reference (or user name) the change is about. */
+  ref: string | null;
+  detail: string | null;
+}
+
+export interface DownloadCountsTable {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  kind: 'recipe' | 'package';
+  /** The revision downloaded, as `conan` prints it. */
+  ref: string;
+  count: number | string;
 }

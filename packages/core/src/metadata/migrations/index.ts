@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migrat
 import { initialMigration } from './0001-initial.js';
 import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
 import { blobTextMigration } from './0003-blob-text.js';
+import { auditMigration } from './0005-audit.js';
 
 /**
  * Kysely's `MigrationProvider`, spelled out: published types that import
@@ -21,6 +22,7 @@ export const migrationProvider: CoreMigrationProvider = {
       '0001-initial': initialMigration,
       '0002-revision-lifecycle': revisionLifecycleMigration,
       '0003-blob-text': blobTextMigration,
+      '0005-audit': auditMigration,
     };
   },
 };
