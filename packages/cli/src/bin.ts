@@ -11,6 +11,7 @@ Commands:
   gc                    remove stored files no revision uses any more
   import conan-server   copy a conan_server storage directory in
   user                  add, change, remove and list users
+  audit                 list who changed what, and when
   hash-password         print the scrypt hash of a password, for config files
 
 Run 'cimmeria <command> --help' for a command's options.
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   gc: async () => (await import('./commands/gc.js')).gcCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
   user: async () => (await import('./commands/user.js')).userCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
   'hash-password': async () => (await import('./commands/hash-password.js')).hashPasswordCommand,
 };
 

@@ -8,7 +8,8 @@ export { migrationProvider, migrateToLatest, type CoreMigrationProvider, type Mi
 export * from './routes/index.js';
 export * from './service/errors.js';
 export * from './service/registry-options.js';
-export { ConanService, CAPABILITIES, type BinariesInfo, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
+export { ConanService, CAPABILITIES, type BinariesInfo, type CallContext, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
+export { DownloadTally, type DownloadTallyOptions } from './service/download-tally.js';
 export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type HasService } from './http/create-handler.js';
 export { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './http/client-address.js';
 export {

@@ -154,10 +154,12 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       // The client sends no body here: it asks whether it may skip sending one.
       void ctx.request.body?.cancel();
       if (info.sha1 === undefined) throw new ConanError('BAD_REQUEST', 'X-Checksum-Deploy needs X-Checksum-Sha1');
-      await service.deployByChecksum(ctx.principal, owner, path, info.sha1);
+      await service.deployByChecksum(ctx.principal, owner, path, info.sha1, { clientAddress: ctx.clientAddress });
       return empty(201);
     }
-    await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info);
+    await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info, {
+      clientAddress: ctx.clientAddress,
+    });
     return empty(200);
   }
 
@@ -195,24 +197,24 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     },
     packageFile: (ctx) => serveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
     uploadPackageFile: (ctx) => receiveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
-    deleteRecipe: async ({ params, principal }) => {
-      await service.deleteRecipe(principal, recipe(params));
+    deleteRecipe: async ({ params, principal, clientAddress }) => {
+      await service.deleteRecipe(principal, recipe(params), { clientAddress });
       return empty(200);
     },
-    deleteRecipeRevision: async ({ params, principal }) => {
-      await service.deleteRecipeRevision(principal, recipeRevision(params));
+    deleteRecipeRevision: async ({ params, principal, clientAddress }) => {
+      await service.deleteRecipeRevision(principal, recipeRevision(params), { clientAddress });
       return empty(200);
     },
-    deletePackages: async ({ params, principal }) => {
-      await service.deletePackages(principal, recipeRevision(params));
+    deletePackages: async ({ params, principal, clientAddress }) => {
+      await service.deletePackages(principal, recipeRevision(params), { clientAddress });
       return empty(200);
     },
-    deletePackage: async ({ params, principal }) => {
-      await service.deletePackage(principal, pkg(params));
+    deletePackage: async ({ params, principal, clientAddress }) => {
+      await service.deletePackage(principal, pkg(params), { clientAddress });
       return empty(200);
     },
-    deletePackageRevision: async ({ params, principal }) => {
-      await service.deletePackageRevision(principal, packageRevision(params));
+    deletePackageRevision: async ({ params, principal, clientAddress }) => {
+      await service.deletePackageRevision(principal, packageRevision(params), { clientAddress });
       return empty(200);
     },
   };

@@ -905,7 +905,15 @@ export class KyselyMetadataStore implements MetadataStore {
     return events;
   }
 
-  async pruneAudit(olderThanMicros: number): Promise<number> {
+  async pruneAudit(olderThanMicros: number, options: { dryRun?: boolean } = {}): Promise<number> {
+    if (options.dryRun) {
+      const row = await this.db
+        .selectFrom('audit_events')
+        .where('at', '<', olderThanMicros)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    }
     const result = await this.db.deleteFrom('audit_events').where('at', '<', olderThanMicros).executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -347,8 +347,8 @@ export interface MetadataStore {
    * first, at most `query.limit`.
    */
   auditEvents(query: AuditQuery): Promise<AuditEvent[]>;
-  /** Removes events older than `olderThanMicros`; returns how many (retention, run by `gc`). */
-  pruneAudit(olderThanMicros: number): Promise<number>;
+  /** Removes events older than `olderThanMicros` (or only counts them, with `dryRun`); returns how many (retention, run by `gc`). */
+  pruneAudit(olderThanMicros: number, options?: { dryRun?: boolean }): Promise<number>;
   /** Adds downloads to the per-revision, per-day counters (one upsert each). */
   addDownloads(counts: DownloadCount[]): Promise<void>;
   /** Download counters of a revision, newest day first. */

@@ -1061,6 +1061,8 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
           ['user.password_changed', 'dave'],
           ['user.added', 'dave'],
         ]);
+        expect(await store.pruneAudit(events[1]!.atMicros, { dryRun: true })).toBe(1);
+        expect((await store.auditEvents({ limit: 10 })).length).toBe(3);
         expect(await store.pruneAudit(events[1]!.atMicros)).toBe(1);
         expect((await store.auditEvents({ limit: 10 })).map((e) => e.kind)).toEqual(['user.removed', 'user.password_changed']);
       }),
