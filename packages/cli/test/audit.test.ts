@@ -115,6 +115,9 @@ describe('cimmeria audit (issue 12, audit trail)', () => {
       expect(response.status).toBe(200);
       await response.arrayBuffer();
     }
+    // A HEAD looks, it does not download.
+    const head = await fetch(`${server.url}${RECIPE}/${REV}/files/conanmanifest.txt`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+    expect(head.status).toBe(200);
     // Counts are written in a batch every few seconds: wait for it, bounded.
     const opened = createSqliteMetadataStore({ filename: join(data, 'metadata.db') });
     try {

@@ -124,7 +124,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
 
   async function serveFile(ctx: Context, owner: FileOwner): Promise<Response> {
     const path = checkFilePath(ctx.params.path!);
-    const download = await service.download(ctx.principal, owner, path);
+    const download = await service.download(ctx.principal, owner, path, { countDownload: ctx.request.method !== 'HEAD' });
     const { file } = download;
     if (download.redirectUrl) {
       return empty(302, { location: download.redirectUrl, 'cache-control': 'no-store' });

@@ -321,8 +321,17 @@ export class ConanService {
     return files.map((f) => f.path);
   }
 
-  /** A file of a visible revision, as a redirect or a stream the HTTP layer opens (with a range if asked). */
-  async download(principal: Principal | undefined, owner: FileOwner, path: string): Promise<FileDownload> {
+  /**
+   * A file of a visible revision, as a redirect or a stream the HTTP layer
+   * opens (with a range if asked). Fetching a revision's manifest counts as
+   * one download of it, unless `countDownload` is false.
+   */
+  async download(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    options: { countDownload?: boolean } = {},
+  ): Promise<FileDownload> {
     await this.require(principal, 'read', owner.ref);
     const file = await this.metadata.file(owner, path);
     if (!file) {
@@ -331,7 +340,8 @@ export class ConanService {
       throw new ConanError('FILE_NOT_FOUND', `File not found: '${path}' in '${describeOwner(owner)}'`);
     }
     // Every install fetches the manifest once: one download of the revision.
-    if (path === MANIFEST_FILE) this.downloadTally.add(owner.kind, auditRef(owner));
+    // (A HEAD is a look, not a download: its caller passes countDownload false.)
+    if (path === MANIFEST_FILE && options.countDownload !== false) this.downloadTally.add(owner.kind, auditRef(owner));
     const open = async (range?: ByteRange) => {
       try {
         return await this.blobs.get(file.blobKey, range);
