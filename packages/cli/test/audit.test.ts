@@ -134,4 +134,19 @@ describe('cimmeria audit (issue 12, audit trail)', () => {
       await opened.close();
     }
   });
+
+  it('writes the download counts still in memory when the server shuts down', async () => {
+    await uploadAndDelete();
+    const response = await fetch(`${server.url}${RECIPE}/${REV}/files/conanmanifest.txt`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    // Stopped well before the next flush is due.
+    expect(await server.stop()).toBe(0);
+    const opened = createSqliteMetadataStore({ filename: join(data, 'metadata.db') });
+    try {
+      expect((await opened.store.downloadCounts('recipe', `hello/1.0#${REV}`)).map((c) => c.count)).toEqual([1]);
+    } finally {
+      await opened.close();
+    }
+  });
 });
