@@ -22,6 +22,8 @@ if (!dir || !user || !password || !process.send) {
   process.exit(2);
 }
 
+// BENCH_METRICS=1: Prometheus metrics on (what `cimmeria serve` does by default).
+const metrics = process.env.BENCH_METRICS === '1' ? (await import('@cimmeria/core/metrics')).createMetrics() : undefined;
 const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
 await sqlite.store.migrate();
 const registry = createRegistry({
@@ -34,6 +36,7 @@ const registry = createRegistry({
     write: [{ pattern: '*/*@*/*', users: [user] }],
   }),
   downloads: 'stream',
+  ...(metrics ? { metrics } : {}),
   // Extra registry options from the benchmark (e.g. login throttling settings), as JSON.
   ...JSON.parse(process.env.BENCH_REGISTRY_OPTIONS || '{}'),
 });

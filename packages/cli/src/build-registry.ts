@@ -10,6 +10,7 @@ import {
   type Authenticator,
   type PermissionRule,
   type Registry,
+  type RegistryMetrics,
 } from '@cimmeria/core';
 import type { OpenedBlobStore } from './backends/open-blob-store.js';
 import type { OpenedMetadata, OpenMetadataOptions } from './backends/open-metadata.js';
@@ -22,6 +23,12 @@ export const BOOTSTRAP_ADMIN = 'admin';
 
 /** Write rule in force when none is configured and users are managed with `cimmeria user` only. */
 export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users: [BOOTSTRAP_ADMIN] }];
+
+/** Options of {@link buildRegistry}. */
+export interface BuildRegistryOptions extends OpenMetadataOptions {
+  /** Measure the registry's requests, transfers and store calls there. */
+  metrics?: RegistryMetrics;
+}
 
 /** A registry on the data directory, and what happened while opening it. */
 export interface OpenedRegistry {
@@ -48,8 +55,9 @@ export interface OpenedRegistry {
  * may write, so a fresh install can be used at once and the bootstrap user
  * keeps that right across restarts.
  */
-export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadataOptions = {}): Promise<OpenedRegistry> {
-  const { metadata, blobs, close } = await openStores(config, options);
+export async function buildRegistry(config: CimmeriaConfig, options: BuildRegistryOptions = {}): Promise<OpenedRegistry> {
+  const { metrics, ...openOptions } = options;
+  const { metadata, blobs, close } = await openStores(config, openOptions);
   try {
     const staticUsers = Object.keys(config.users).length > 0;
     let createdAdminPassword: string | undefined;
@@ -90,6 +98,7 @@ export async function buildRegistry(config: CimmeriaConfig, options: OpenMetadat
       loginFailuresPerAddress: config.loginFailuresPerAddress,
       loginThrottleWindowSeconds: config.loginThrottleWindowSeconds,
       credentialCacheSeconds: config.credentialCacheSeconds,
+      ...(metrics ? { metrics } : {}),
     });
     return {
       registry,

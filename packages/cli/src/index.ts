@@ -3,7 +3,7 @@ export { configSchema, DEFAULTS, LOG_LEVELS, type CimmeriaConfig, type CimmeriaC
 export { parseIni, IniSyntaxError, type IniDocument, type IniEntry } from './config/ini.js';
 export { conanServerConfFromIni, conanServerConfLayer, readConanServerConf, type ConanServerConf } from './config/conan-server-conf.js';
 export type { ConfigLayer, RawConfig } from './config/layer.js';
-export { buildRegistry, BOOTSTRAP_ADMIN, ADMIN_WRITE_RULES, type OpenedRegistry } from './build-registry.js';
+export { buildRegistry, BOOTSTRAP_ADMIN, ADMIN_WRITE_RULES, type BuildRegistryOptions, type OpenedRegistry } from './build-registry.js';
 export { dataPaths, persistentTokenSecret } from './data-dir.js';
 export { openMetadataStore, type OpenedMetadata, type OpenMetadataOptions } from './backends/open-metadata.js';
 export { openBlobStore, type OpenedBlobStore } from './backends/open-blob-store.js';

@@ -1,10 +1,12 @@
-import { createConanHandler } from '@cimmeria/core';
+import { createConanHandler, type FetchHandler } from '@cimmeria/core';
+import { createMetrics } from '@cimmeria/core/metrics';
 import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { exposedDataWarnings } from './data-dir.js';
 import { CommandError } from './errors.js';
 import { listeningLine } from './listen-address.js';
+import { withMetricsEndpoint } from './metrics-endpoint.js';
 import { createLogger, logHandlerError, withRequestLog, type Logger } from './logging.js';
 
 /** Options of {@link startServer}. */
@@ -59,15 +61,26 @@ function adminBanner(password: string): string[] {
 export async function startServer(config: CimmeriaConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const notify = options.notify ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Node's default metrics too: this process is Cimmeria's alone.
+  const metrics = config.metrics ? createMetrics({ defaultMetrics: true }) : undefined;
   const opened = await buildRegistry(config, {
+    ...(metrics ? { metrics } : {}),
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool reconnects on demand'),
   });
+  if (metrics && opened.metadata.poolUsage) metrics.observePool(opened.metadata.poolUsage);
   let draining = false;
-  const handler = createConanHandler(opened.registry, {
+  const conan = createConanHandler(opened.registry, {
     onError: logHandlerError(logger),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
     trustProxy: config.trustProxy,
   });
+  const handler: FetchHandler = metrics
+    ? withMetricsEndpoint(conan, {
+        metrics,
+        path: config.metricsPath,
+        ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
+      })
+    : conan;
   const logged = withRequestLog(toNodeListener(handler), logger);
   // While draining, every response closes its connection, so that no client
   // (nor a load balancer's keep-alive pool) holds one when the listener closes.

@@ -23,3 +23,5 @@ export { ERROR_STATUS, errorResponse } from './http/error-status.js';
 export { formatTime } from './http/responses.js';
 export { createRegistry, type Registry } from './registry.js';
 export * from './maintenance/collect-garbage.js';
+export type { RegistryMetrics } from './metrics/registry-metrics.js';
+export { instrumentBackend } from './metrics/instrument-backend.js';

@@ -86,6 +86,8 @@ export interface PostgresMetadata {
   store: PostgresMetadataStore;
   db: Kysely<Database>;
   pool: pg.Pool;
+  /** The pool's connections now: all open, idle, and queries waiting for one (for metrics). */
+  poolUsage(): { total: number; idle: number; waiting: number };
   /** Ends the pool if this function made it; an injected pool is left to its owner. */
   close(): Promise<void>;
 }
@@ -155,6 +157,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
     store,
     db,
     pool,
+    poolUsage: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close() {
       // Our pool keeps its listeners: a client failing while the pool ends must not crash either.
       closed ??= injected ? Promise.resolve(unguard()) : db.destroy();

@@ -13,6 +13,8 @@ export interface OpenedMetadata {
   description: string;
   /** Applies pending migrations; returns their names. Failures name the (redacted) database. */
   migrate(): Promise<string[]>;
+  /** PostgreSQL: the pool's connections now (for metrics). */
+  poolUsage?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function openMetadataStore(
 ): Promise<OpenedMetadata> {
   const url = databaseUrlOf(config);
   const description = redactUrl(url);
-  let opened: { store: KyselyMetadataStore; close(): Promise<void> };
+  let opened: { store: KyselyMetadataStore; close(): Promise<void>; poolUsage?: OpenedMetadata['poolUsage'] };
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
     await makePrivateDir(dirname(filename));
@@ -75,5 +77,11 @@ export async function openMetadataStore(
       throw error;
     }
   }
-  return { store: opened.store, description, migrate, close: () => opened.close() };
+  return {
+    store: opened.store,
+    description,
+    migrate,
+    ...(opened.poolUsage ? { poolUsage: opened.poolUsage } : {}),
+    close: () => opened.close(),
+  };
 }

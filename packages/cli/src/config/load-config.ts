@@ -48,6 +48,9 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_LOGIN_THROTTLE_WINDOW_SECONDS: 'loginThrottleWindowSeconds',
   CIMMERIA_CREDENTIAL_CACHE_SECONDS: 'credentialCacheSeconds',
   CIMMERIA_TRUST_PROXY: 'trustProxy',
+  CIMMERIA_METRICS: 'metrics',
+  CIMMERIA_METRICS_PATH: 'metricsPath',
+  CIMMERIA_METRICS_TOKEN: 'metricsToken',
 };
 
 /** Names the config file when `--config` is not given. */

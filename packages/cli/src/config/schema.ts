@@ -37,6 +37,8 @@ export const DEFAULTS = {
   ignoreConanServerPlugins: false,
   ...LOGIN_PROTECTION_DEFAULTS,
   trustProxy: 0,
+  metrics: true,
+  metricsPath: '/metrics',
 } as const;
 
 /** Longest user name. */
@@ -270,6 +272,18 @@ export const configSchema = z.strictObject({
   credentialCacheSeconds: integer(0, 300).default(DEFAULTS.credentialCacheSeconds),
   /** Reverse proxies in front that append to X-Forwarded-For: the client address is read that many hops back. */
   trustProxy: integer(0, 16).default(DEFAULTS.trustProxy),
+  /** Serve Prometheus metrics at `metricsPath`. */
+  metrics: boolean().default(DEFAULTS.metrics),
+  /** Path of the Prometheus metrics. */
+  metricsPath: probePath.default(DEFAULTS.metricsPath),
+  /**
+   * When set, `metricsPath` answers 401 unless the scraper sends it, as a
+   * Bearer token or as the password of HTTP Basic (any user name).
+   */
+  metricsToken: z
+    .string({ error: 'expected a string of at least 16 characters' })
+    .min(16, { error: 'expected a string of at least 16 characters' })
+    .optional(),
 });
 
 /** A validated configuration: what `startServer` runs with. */

@@ -14,6 +14,8 @@ import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.
 import type { Operation } from '../routes/conan-routes.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
+import { countingIterable, countingStream } from '../metrics/counting-stream.js';
+import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
 import { errorResponse } from './error-status.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
@@ -21,6 +23,10 @@ import { parseRange } from './range.js';
 import { requestBody } from './request-body.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
 import { empty, json, revisionJson, text } from './responses.js';
+
+/** Operation label of requests no route matches. */
+const UNKNOWN_OPERATION = 'unknown';
+const MANIFEST = 'conanmanifest.txt';
 
 /** The same status and headers, no body: the answer to HEAD. */
 function withoutBody(response: Response): Response {
@@ -72,11 +78,17 @@ export interface ConanHandlerOptions {
    * Only read headers your own proxy sets: clients can send any header.
    */
   clientAddress?: ClientAddressResolver;
+  /**
+   * Where to report requests and transfers. Default: the registry's
+   * (`createRegistry({ metrics })`), else nothing is measured.
+   */
+  metrics?: RegistryMetrics;
 }
 
 /** Anything that carries a service: a registry, or the service itself. */
 export interface HasService {
   readonly service: ConanService;
+  readonly metrics?: RegistryMetrics;
 }
 
 interface Context {
@@ -98,6 +110,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     : undefined;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const resolveClientAddress = options.clientAddress ?? forwardedClientAddress(options.trustProxy ?? 0);
+  const metrics = options.metrics ?? registry.metrics;
 
   async function principalOf(request: Request, clientAddress: string | undefined): Promise<Principal | undefined> {
     const creds = credentials(request.headers);
@@ -127,6 +140,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     const download = await service.download(ctx.principal, owner, path, { countDownload: ctx.request.method !== 'HEAD' });
     const { file } = download;
     if (download.redirectUrl) {
+      metrics?.downloadRedirected();
       return empty(302, { location: download.redirectUrl, 'cache-control': 'no-store' });
     }
     const etag = `"${file.sha1}"`;
@@ -144,7 +158,9 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     const status = range ? 206 : 200;
     if (ctx.request.method === 'HEAD') return new Response(null, { status, headers });
     const { body } = await download.open(range);
-    return new Response(body, { status, headers });
+    if (!metrics) return new Response(body, { status, headers });
+    const finished = metrics.downloadStarted();
+    return new Response(countingStream(body, metrics.downloadedBytes, finished), { status, headers });
   }
 
   async function receiveFile(ctx: Context, owner: FileOwner): Promise<Response> {
@@ -155,11 +171,23 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       void ctx.request.body?.cancel();
       if (info.sha1 === undefined) throw new ConanError('BAD_REQUEST', 'X-Checksum-Deploy needs X-Checksum-Sha1');
       await service.deployByChecksum(ctx.principal, owner, path, info.sha1, { clientAddress: ctx.clientAddress });
+      if (path === MANIFEST) metrics?.published(owner.kind);
       return empty(201);
     }
-    await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info, {
-      clientAddress: ctx.clientAddress,
-    });
+    if (!metrics) {
+      await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info, { clientAddress: ctx.clientAddress });
+      return empty(200);
+    }
+    const finished = metrics.uploadStarted();
+    try {
+      await service.upload(ctx.principal, owner, path, countingIterable(requestBody(ctx.request.body), metrics.uploadedBytes), info, {
+        clientAddress: ctx.clientAddress,
+      });
+    } finally {
+      finished();
+    }
+    // Recording the manifest is what makes a revision visible (DESIGN.md).
+    if (path === MANIFEST) metrics.published(owner.kind);
     return empty(200);
   }
 
@@ -219,12 +247,15 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     },
   };
 
-  return async function conanHandler(request: Request, context: FetchHandlerContext = {}): Promise<Response> {
+  async function answer(request: Request, context: FetchHandlerContext, route: { operation: string }): Promise<Response> {
     try {
       const url = new URL(request.url);
       if (health && url.pathname.startsWith(basePath)) {
-        const answer = await health(request, url.pathname.slice(basePath.length));
-        if (answer) return request.method === 'HEAD' ? withoutBody(answer) : answer;
+        const probe = await health(request, url.pathname.slice(basePath.length));
+        if (probe) {
+          route.operation = 'health';
+          return request.method === 'HEAD' ? withoutBody(probe) : probe;
+        }
       }
       const segments = apiSegments(url.pathname, options.basePath);
       const match = segments && matchRoute(segments);
@@ -236,6 +267,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
           allow,
         });
       }
+      route.operation = operation;
       const clientAddress = resolveClientAddress(request, context);
       const principal =
         operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request, clientAddress);
@@ -244,5 +276,19 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     } catch (error) {
       return errorResponse(error, options.onError && ((e) => options.onError!(e, request)));
     }
+  }
+
+  if (!metrics) return (request, context = {}) => answer(request, context, { operation: UNKNOWN_OPERATION });
+  return async function conanHandler(request: Request, context: FetchHandlerContext = {}): Promise<Response> {
+    const start = performance.now();
+    // Route names only: a raw path as a label would grow the series without bound.
+    const route = { operation: UNKNOWN_OPERATION };
+    const response = await answer(request, context, route);
+    const { operation } = route;
+    const status = response.status;
+    metrics.requestAnswered(operation, status, (performance.now() - start) / 1000);
+    if (operation === 'authenticate' && status === 401) metrics.loginFailed();
+    if (operation.startsWith('delete') && status < 300) metrics.deleted(operation);
+    return response;
   };
 }

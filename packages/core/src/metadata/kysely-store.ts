@@ -968,9 +968,16 @@ export async function appendAudit(trx: Transaction<Database>, now: number, event
     .execute();
 }
 
-/** Ids that sort as their time does (ties broken by randomness), for keyset paging. */
+let auditSequence = 0;
+
+/**
+ * Ids that sort as their time does, for keyset paging; events of the same
+ * microsecond (the process clock ticks in milliseconds) sort in the order
+ * this process wrote them, then by randomness across processes.
+ */
 function auditId(now: number): string {
-  return `${Math.floor(now).toString(36).padStart(12, '0')}-${randomUUID().slice(0, 23)}`;
+  auditSequence = (auditSequence + 1) % 36 ** 8;
+  return `${Math.floor(now).toString(36).padStart(12, '0')}-${auditSequence.toString(36).padStart(8, '0')}-${randomUUID().replaceAll('-', '').slice(0, 14)}`;
 }
 
 function clip(value: string | undefined, max: number): string | null {

@@ -3,6 +3,7 @@ import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 
 /** Everything a Cimmeria registry is made of. Hosts build the pieces and inject them. */
 export interface RegistryOptions {
@@ -87,6 +88,12 @@ export interface RegistryOptions {
    * long. Default 5; `0` looks the user up on every request.
    */
   credentialCacheSeconds?: number;
+  /**
+   * Where to report requests, transfers and store calls: `createMetrics()`
+   * of `@cimmeria/core/metrics` (Prometheus), or your own implementation.
+   * Default: nothing is measured.
+   */
+  metrics?: RegistryMetrics;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;
