@@ -12,6 +12,7 @@ Commands:
   import conan-server   copy a conan_server storage directory in
   user                  add, change, remove and list users
   token                 create, list and revoke API tokens (for CI)
+  audit                 list who changed what, and when
   hash-password         print the scrypt hash of a password, for config files
 
 Run 'cimmeria <command> --help' for a command's options.
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   import: async () => (await import('./commands/import.js')).importCommand,
   user: async () => (await import('./commands/user.js')).userCommand,
   token: async () => (await import('./commands/token.js')).tokenCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
   'hash-password': async () => (await import('./commands/hash-password.js')).hashPasswordCommand,
 };
 

@@ -69,7 +69,7 @@ export async function buildRegistry(config: CimmeriaConfig, options: BuildRegist
       const password = randomBytes(18).toString('base64url');
       // Nodes starting together on an empty database: one creates admin, and
       // only that one prints a password (the one that works).
-      if (await metadata.store.addUser(BOOTSTRAP_ADMIN, await hashPassword(password))) createdAdminPassword = password;
+      if (await metadata.store.addUser(BOOTSTRAP_ADMIN, await hashPassword(password), { user: 'cli:serve' })) createdAdminPassword = password;
     }
     // Static users shadow store users of the same name; the directory comes last.
     const passwords: Authenticator = new PasswordAuthenticator(chainHashSources(new StaticUsers(config.users), metadata.store));

@@ -149,6 +149,8 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
       await server.close({ idleGraceMs: Math.min(1000, drainDelayMs) });
     } finally {
       clearTimeout(force);
+      // Download counts are batched in memory: write them before the database closes.
+      await opened.registry.service.flushDownloadCounts();
       await opened.close();
     }
   };

@@ -3,12 +3,13 @@ export * from './auth/index.js';
 export * from './storage/index.js';
 export * from './metadata/metadata-store.js';
 export type { Database } from './metadata/schema.js';
-export { KyselyMetadataStore, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
+export { KyselyMetadataStore, appendAudit, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
 export { migrationProvider, migrateToLatest, type CoreMigrationProvider, type MigrateOptions } from './metadata/migrations/index.js';
 export * from './routes/index.js';
 export * from './service/errors.js';
 export * from './service/registry-options.js';
-export { ConanService, CAPABILITIES, type BinariesInfo, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
+export { ConanService, CAPABILITIES, type BinariesInfo, type CallContext, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
+export { DownloadTally, type DownloadTallyOptions } from './service/download-tally.js';
 export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type HasService } from './http/create-handler.js';
 export { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './http/client-address.js';
 export {

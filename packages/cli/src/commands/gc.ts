@@ -11,7 +11,8 @@ export const GC_USAGE = `Usage: cimmeria gc [options]
 Removes stored files that no revision uses any more (deleted revisions,
 replaced files, interrupted uploads), and what uploads cut off by a crash
 left in the blob store (temporary files, incomplete S3 multipart uploads),
-and reports the bytes freed. Files and uploads younger than the grace
+and reports the bytes freed. Also removes audit events older than the
+auditRetentionDays setting (default 365). Files and uploads younger than the grace
 period are kept whatever uses them, so gc is safe while servers are running
 and uploading.
 
@@ -85,7 +86,10 @@ export async function gcCommand(args: string[]): Promise<number> {
         process.stderr.write(`gc: ${summary(progress)}...\n`);
       },
     });
-    process.stdout.write(`${summary(report)}\n`);
+    // Retention of the audit trail: the cut-off is this process's clock, days are coarse enough.
+    const auditCutoff = (Date.now() - config.auditRetentionDays * 86_400_000) * 1000;
+    const pruned = await metadata.store.pruneAudit(auditCutoff, { dryRun: report.dryRun });
+    process.stdout.write(`${summary(report)}; ${report.dryRun ? 'would remove' : 'removed'} ${pruned} audit event(s) older than ${config.auditRetentionDays} days\n`);
     for (const failure of report.failed) process.stderr.write(`gc: could not delete ${failure.key}: ${failure.message}\n`);
     if (report.failed.length > 0) {
       throw new CommandError(`${report.failed.length} file(s) or upload(s) could not be deleted; the next gc retries them`);

@@ -1,5 +1,6 @@
 import { API_TOKEN_SCOPES, ApiTokens, ConanError, formatTime, parseTokenLifetime, type ApiTokenRecord, type ApiTokenScope } from '@cimmeria/core';
 import { openMetadataStore } from '../backends/open-metadata.js';
+import { cliActor } from '../cli-actor.js';
 import { CommandError, UsageError } from '../errors.js';
 import { BACKEND_OPTIONS, METADATA_USAGE, loadBackendConfig } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
@@ -109,6 +110,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
             ...(values.scope === undefined ? {} : { scope: values.scope as ApiTokenScope }),
             ...(values.pattern === undefined ? {} : { pattern: values.pattern }),
             ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+            actor: cliActor(),
           });
         } catch (error) {
           if (error instanceof ConanError && error.code === 'BAD_REQUEST') throw usage(error.message);
@@ -124,7 +126,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
         return 0;
       }
       case 'revoke':
-        if (!(await tokens.revoke(arg!))) throw new CommandError(`No token '${arg}' in ${description}`);
+        if (!(await tokens.revoke(arg!, undefined, cliActor()))) throw new CommandError(`No token '${arg}' in ${description}`);
         process.stderr.write(`Revoked token ${arg}\n`);
         return 0;
     }

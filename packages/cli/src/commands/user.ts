@@ -1,6 +1,7 @@
 import { hashPassword } from '@cimmeria/core';
 import { userNameProblem } from '../config/schema.js';
 import { openMetadataStore } from '../backends/open-metadata.js';
+import { cliActor } from '../cli-actor.js';
 import { CommandError, UsageError } from '../errors.js';
 import { readNewPassword } from '../password-input.js';
 import { BACKEND_OPTIONS, METADATA_USAGE, loadBackendConfig } from './backend-options.js';
@@ -33,6 +34,7 @@ const OPTIONS = {
 
 const SUBCOMMANDS = ['add', 'passwd', 'remove', 'list'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
+
 
 const usage = (message: string) => new UsageError(`${message}\nRun 'cimmeria user --help' for usage.`);
 
@@ -69,18 +71,18 @@ export async function userCommand(args: string[]): Promise<number> {
         for (const user of await store.listUsers()) process.stdout.write(`${user}\n`);
         return 0;
       case 'add':
-        if (exists || !(await store.addUser(name!, await hashPassword(password!)))) {
+        if (exists || !(await store.addUser(name!, await hashPassword(password!), cliActor()))) {
           throw new CommandError(`User '${name}' already exists (change its password with 'cimmeria user passwd ${name}')`);
         }
         process.stderr.write(`Added user '${name}'\n`);
         break;
       case 'passwd':
         if (!exists) throw new CommandError(`No user '${name}' in ${description} (add it with 'cimmeria user add ${name}')`);
-        await store.setPasswordHash(name!, await hashPassword(password!));
+        await store.setPasswordHash(name!, await hashPassword(password!), cliActor());
         process.stderr.write(`Changed the password of '${name}'\n`);
         break;
       case 'remove':
-        if (!(await store.deleteUser(name!))) throw new CommandError(`No user '${name}' in ${description}`);
+        if (!(await store.deleteUser(name!, cliActor()))) throw new CommandError(`No user '${name}' in ${description}`);
         process.stderr.write(`Removed user '${name}'\n`);
         if ((await store.listUsers()).length === 0 && Object.keys(config.users).length === 0) {
           process.stderr.write("No users left: the next 'cimmeria serve' creates 'admin' with a new password.\n");

@@ -16,6 +16,7 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   CIMMERIA_MAX_TEXT_FILE_BYTES: 'maxTextFileBytes',
   CIMMERIA_REUPLOAD_MAKES_LATEST: 'reuploadMakesLatest',
+  CIMMERIA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   CIMMERIA_LOG_LEVEL: 'logLevel',
   CIMMERIA_DATABASE: 'database',
   CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',

@@ -14,6 +14,7 @@ export const DEFAULTS = {
   maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
   maxTextFileBytes: DEFAULT_MAX_TEXT_FILE_BYTES,
   reuploadMakesLatest: false,
+  auditRetentionDays: 365,
   logLevel: 'info',
   databasePoolSize: 10,
   databaseTimeoutMs: 5000,
@@ -224,6 +225,8 @@ export const configSchema = z.strictObject({
   maxTextFileBytes: size().default(DEFAULTS.maxTextFileBytes),
   /** `conan upload --force` of a published revision makes it the latest again (Conan expects it to keep its place). */
   reuploadMakesLatest: boolean().default(DEFAULTS.reuploadMakesLatest),
+  /** Audit events older than this many days are removed by `cimmeria gc`. */
+  auditRetentionDays: integer(1, 36_500).default(DEFAULTS.auditRetentionDays),
   users: z
     .record(
       z.string(),

@@ -78,7 +78,9 @@ export async function copyRevision(options: CopyRevisionOptions): Promise<CopyOu
     for (const { path, blob } of stored) {
       current = path;
       const isManifest = path === MANIFEST_FILE;
-      await metadata.recordFile(owner, path, blob, isManifest ? { publishedAtMicros: options.publishedAtMicros } : {});
+      // The audit trail says where a publication came from.
+      const actor = { user: 'cli:import' };
+      await metadata.recordFile(owner, path, blob, isManifest ? { publishedAtMicros: options.publishedAtMicros, actor } : { actor });
       recorded += 1;
     }
   } catch (error) {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiTokenRecord, ApiTokenScope, MetadataStore } from '../metadata/metadata-store.js';
+import type { ApiTokenRecord, ApiTokenScope, AuditActor, MetadataStore } from '../metadata/metadata-store.js';
 import type { RecipeRef } from '../reference/references.js';
 import { ConanError } from '../service/errors.js';
 import { compileRecipePattern, type Permission } from './authorizer.js';
@@ -64,6 +64,8 @@ export interface CreateApiTokenOptions {
   pattern?: string;
   /** Lifetime in seconds; never expires when absent. */
   expiresInSeconds?: number;
+  /** Who creates it, for the audit trail. */
+  actor?: AuditActor;
 }
 
 /** A newly created token: `token` is the secret, shown this once and never again. */
@@ -117,7 +119,7 @@ export class ApiTokens {
       scope,
       ...(pattern === undefined ? {} : { pattern }),
       ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
-    });
+    }, options.actor);
     return { token: `${API_TOKEN_PREFIX}${id}_${secret}`, record };
   }
 
@@ -126,9 +128,9 @@ export class ApiTokens {
     return this.metadata.listApiTokens(user);
   }
 
-  /** Revokes a token (only `user`'s, when given). `false` when there was none. */
-  revoke(id: string, user?: string): Promise<boolean> {
-    return this.metadata.revokeApiToken(id, user);
+  /** Revokes a token (only `user`'s, when given). `false` when there was none. `actor` is recorded in the audit trail. */
+  revoke(id: string, user?: string, actor?: AuditActor): Promise<boolean> {
+    return this.metadata.revokeApiToken(id, user, actor);
   }
 
   /**

@@ -66,6 +66,7 @@ export async function handleApi(
   request: Request,
   path: string,
   principal: () => Promise<Principal | undefined>,
+  clientAddress?: string,
 ): Promise<Response> {
   const segments = path.slice(API_PREFIX.length).split('/');
   if (segments[0] !== 'tokens' || segments.length > 2 || (segments.length === 2 && segments[1] === '')) {
@@ -78,10 +79,15 @@ export async function handleApi(
   }
   const caller = await principal();
   if (!caller) throw new ConanError('UNAUTHORIZED', 'Login required');
+  const actor = {
+    user: caller.name,
+    ...(caller.apiToken === undefined ? {} : { tokenId: caller.apiToken.id }),
+    ...(clientAddress === undefined ? {} : { address: clientAddress }),
+  };
 
   if (id !== undefined) {
     // Someone else's token is answered like a missing one: ids are not to be probed.
-    if (!(await service.apiTokens.revoke(id, caller.name))) throw new ConanError('NOT_FOUND', 'No such token');
+    if (!(await service.apiTokens.revoke(id, caller.name, actor))) throw new ConanError('NOT_FOUND', 'No such token');
     return empty(204);
   }
   if (request.method === 'GET') {
@@ -98,6 +104,7 @@ export async function handleApi(
     ...(scope === undefined ? {} : { scope }),
     ...(pattern === undefined ? {} : { pattern }),
     ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    actor,
   });
   return json({ token: created.token, ...apiTokenJson(created.record) }, 201);
 }

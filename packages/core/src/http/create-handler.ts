@@ -138,7 +138,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
 
   async function serveFile(ctx: Context, owner: FileOwner): Promise<Response> {
     const path = checkFilePath(ctx.params.path!);
-    const download = await service.download(ctx.principal, owner, path);
+    const download = await service.download(ctx.principal, owner, path, { countDownload: ctx.request.method !== 'HEAD' });
     const { file } = download;
     if (download.redirectUrl) {
       metrics?.downloadRedirected();
@@ -171,17 +171,19 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       // The client sends no body here: it asks whether it may skip sending one.
       void ctx.request.body?.cancel();
       if (info.sha1 === undefined) throw new ConanError('BAD_REQUEST', 'X-Checksum-Deploy needs X-Checksum-Sha1');
-      await service.deployByChecksum(ctx.principal, owner, path, info.sha1);
+      await service.deployByChecksum(ctx.principal, owner, path, info.sha1, { clientAddress: ctx.clientAddress });
       if (path === MANIFEST) metrics?.published(owner.kind);
       return empty(201);
     }
     if (!metrics) {
-      await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info);
+      await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info, { clientAddress: ctx.clientAddress });
       return empty(200);
     }
     const finished = metrics.uploadStarted();
     try {
-      await service.upload(ctx.principal, owner, path, countingIterable(requestBody(ctx.request.body), metrics.uploadedBytes), info);
+      await service.upload(ctx.principal, owner, path, countingIterable(requestBody(ctx.request.body), metrics.uploadedBytes), info, {
+        clientAddress: ctx.clientAddress,
+      });
     } finally {
       finished();
     }
@@ -224,24 +226,24 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     },
     packageFile: (ctx) => serveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
     uploadPackageFile: (ctx) => receiveFile(ctx, { kind: 'package', ref: packageRevision(ctx.params) }),
-    deleteRecipe: async ({ params, principal }) => {
-      await service.deleteRecipe(principal, recipe(params));
+    deleteRecipe: async ({ params, principal, clientAddress }) => {
+      await service.deleteRecipe(principal, recipe(params), { clientAddress });
       return empty(200);
     },
-    deleteRecipeRevision: async ({ params, principal }) => {
-      await service.deleteRecipeRevision(principal, recipeRevision(params));
+    deleteRecipeRevision: async ({ params, principal, clientAddress }) => {
+      await service.deleteRecipeRevision(principal, recipeRevision(params), { clientAddress });
       return empty(200);
     },
-    deletePackages: async ({ params, principal }) => {
-      await service.deletePackages(principal, recipeRevision(params));
+    deletePackages: async ({ params, principal, clientAddress }) => {
+      await service.deletePackages(principal, recipeRevision(params), { clientAddress });
       return empty(200);
     },
-    deletePackage: async ({ params, principal }) => {
-      await service.deletePackage(principal, pkg(params));
+    deletePackage: async ({ params, principal, clientAddress }) => {
+      await service.deletePackage(principal, pkg(params), { clientAddress });
       return empty(200);
     },
-    deletePackageRevision: async ({ params, principal }) => {
-      await service.deletePackageRevision(principal, packageRevision(params));
+    deletePackageRevision: async ({ params, principal, clientAddress }) => {
+      await service.deletePackageRevision(principal, packageRevision(params), { clientAddress });
       return empty(200);
     },
   };
@@ -261,7 +263,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
         // One label for the JSON API, whatever its path: label values stay bounded.
         route.operation = 'webApi';
         const clientAddress = resolveClientAddress(request, context);
-        return await handleApi(service, request, below, () => principalOf(request, clientAddress));
+        return await handleApi(service, request, below, () => principalOf(request, clientAddress), clientAddress);
       }
       const segments = apiSegments(url.pathname, options.basePath);
       const match = segments && matchRoute(segments);

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { PackageRef, PackageRevisionRef, RecipeRef, RecipeRevisionRef } from '../reference/references.js';
 import {
+  formatRecipe,
+  type PackageRef,
+  type PackageRevisionRef,
+  type RecipeRef,
+  type RecipeRevisionRef,
+} from '../reference/references.js';
+import {
+  type AuditActor,
+  type AuditEvent,
+  type AuditEventKind,
+  type AuditQuery,
+  type DownloadCount,
+  type NewAuditEvent,
   MANIFEST_FILE,
   type ApiTokenRecord,
   type ApiTokenScope,
@@ -352,6 +364,7 @@ export class KyselyMetadataStore implements MetadataStore {
     if (published && existing && !sameBytes && !isMetadataPath(path) && !options.allowOverwrite) {
       throw new RevisionOverwriteError(path);
     }
+    const overwrites = published && existing !== undefined && !sameBytes && !isMetadataPath(path);
     const unchanged = sameBytes && !options.replaceSameBytes;
     const unchangedPublished = published && sameBytes;
     if (!unchangedPublished) {
@@ -409,7 +422,15 @@ export class KyselyMetadataStore implements MetadataStore {
     const publishes =
       path === MANIFEST_FILE &&
       (!published || options.reuploadMakesLatest === true || options.publishedAtMicros !== undefined);
+    if (overwrites) {
+      await appendAudit(trx, now, { kind: 'file.overwritten', ref: ownerRef(owner), detail: path, actor: options.actor });
+    }
     if (publishes) {
+      await appendAudit(trx, now, {
+        kind: owner.kind === 'recipe' ? 'recipe.published' : 'package.published',
+        ref: ownerRef(owner),
+        actor: options.actor,
+      });
       if (owner.kind === 'recipe') {
         await this.publishRecipeRevision(trx, recipeRevisionId, now, options.publishedAtMicros);
       } else {
@@ -552,7 +573,7 @@ export class KyselyMetadataStore implements MetadataStore {
   // the revision whole, never with only the files recorded after the delete.
   // Garbage collection removes the rows later (purgeUnpublished).
 
-  async deleteRecipe(ref: RecipeRef): Promise<boolean> {
+  async deleteRecipe(ref: RecipeRef, actor?: AuditActor): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const key = recipeKey(ref);
       const ids = (
@@ -568,30 +589,36 @@ export class KyselyMetadataStore implements MetadataStore {
           .execute()
       ).map((row) => row.id);
       if (ids.length === 0) return false;
-      await this.hideRecipeRevisions(trx, ids);
+      const now = await this.hideRecipeRevisions(trx, ids);
+      await appendAudit(trx, now, { kind: 'recipe.deleted', ref: formatRecipe(ref), actor });
       return true;
     });
   }
 
-  async deleteRecipeRevision(ref: RecipeRevisionRef): Promise<boolean> {
+  async deleteRecipeRevision(ref: RecipeRevisionRef, actor?: AuditActor): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const revision = await this.findRecipeRevision(trx, ref);
       if (!revision) return false;
-      await this.hideRecipeRevisions(trx, [revision.id]);
+      const now = await this.hideRecipeRevisions(trx, [revision.id]);
+      await appendAudit(trx, now, { kind: 'recipe_revision.deleted', ref: formatRecipeRevision(ref), actor });
       return true;
     });
   }
 
-  async deletePackages(ref: RecipeRevisionRef): Promise<boolean> {
-    return this.deletePackagesWhere(ref, {});
+  async deletePackages(ref: RecipeRevisionRef, actor?: AuditActor): Promise<boolean> {
+    return this.deletePackagesWhere(ref, {}, { kind: 'packages.deleted', ref: formatRecipeRevision(ref), actor });
   }
 
-  async deletePackage(ref: PackageRef): Promise<boolean> {
-    return this.deletePackagesWhere(ref, { packageId: ref.packageId });
+  async deletePackage(ref: PackageRef, actor?: AuditActor): Promise<boolean> {
+    return this.deletePackagesWhere(ref, { packageId: ref.packageId }, { kind: 'package.deleted', ref: formatPackage(ref), actor });
   }
 
-  async deletePackageRevision(ref: PackageRevisionRef): Promise<boolean> {
-    return this.deletePackagesWhere(ref, { packageId: ref.packageId, revision: ref.packageRevision });
+  async deletePackageRevision(ref: PackageRevisionRef, actor?: AuditActor): Promise<boolean> {
+    return this.deletePackagesWhere(
+      ref,
+      { packageId: ref.packageId, revision: ref.packageRevision },
+      { kind: 'package_revision.deleted', ref: formatPackageRevision(ref), actor },
+    );
   }
 
   /**
@@ -602,6 +629,7 @@ export class KyselyMetadataStore implements MetadataStore {
   private async deletePackagesWhere(
     ref: RecipeRevisionRef,
     criteria: { packageId?: string; revision?: string },
+    event: NewAuditEvent,
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const recipeRevision = await this.findRecipeRevision(trx, ref);
@@ -613,13 +641,18 @@ export class KyselyMetadataStore implements MetadataStore {
       if (criteria.packageId !== undefined) query = query.where('package_id', '=', criteria.packageId);
       if (criteria.revision !== undefined) query = query.where('revision', '=', criteria.revision);
       const ids = (await query.select('id').execute()).map((row) => row.id);
-      if (ids.length > 0) await this.hidePackageRevisions(trx, ids, await this.clock(trx));
+      if (ids.length > 0) {
+        const now = await this.clock(trx);
+        await this.hidePackageRevisions(trx, ids, now);
+        // Only a delete that hid something is a change worth recording.
+        await appendAudit(trx, now, event);
+      }
       return ids.length > 0 || criteria.packageId === undefined;
     });
   }
 
-  /** Hides recipe revisions and their binaries. */
-  private async hideRecipeRevisions(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  /** Hides recipe revisions and their binaries; returns the time it used. */
+  private async hideRecipeRevisions(trx: Transaction<Database>, ids: string[]): Promise<number> {
     const now = await this.clock(trx);
     const packageIds = (
       await trx
@@ -635,6 +668,7 @@ export class KyselyMetadataStore implements MetadataStore {
       .set({ published_at: null, deleted_at: now, touched_at: now })
       .where('id', 'in', ids)
       .execute();
+    return now;
   }
 
   private async hidePackageRevisions(trx: Transaction<Database>, ids: string[], now: number): Promise<void> {
@@ -802,30 +836,39 @@ export class KyselyMetadataStore implements MetadataStore {
     return row?.password_hash;
   }
 
-  async setPasswordHash(user: string, hash: string): Promise<void> {
-    const now = await this.clock(this.db);
-    await this.db
-      .insertInto('users')
-      .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ password_hash: hash, updated_at: now }))
-      .execute();
+  async setPasswordHash(user: string, hash: string, actor?: AuditActor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const now = await this.clock(trx);
+      await trx
+        .insertInto('users')
+        .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ password_hash: hash, updated_at: now }))
+        .execute();
+      await appendAudit(trx, now, { kind: 'user.password_changed', ref: user, actor });
+    });
   }
 
-  async addUser(user: string, hash: string): Promise<boolean> {
-    const now = await this.clock(this.db);
-    const result = await this.db
-      .insertInto('users')
-      .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  async addUser(user: string, hash: string, actor?: AuditActor): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = await this.clock(trx);
+      const result = await trx
+        .insertInto('users')
+        .values({ name: user, password_hash: hash, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      const added = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+      if (added) await appendAudit(trx, now, { kind: 'user.added', ref: user, actor });
+      return added;
+    });
   }
 
-  async deleteUser(user: string): Promise<boolean> {
+  async deleteUser(user: string, actor?: AuditActor): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('api_tokens').where('user_name', '=', user).execute();
       const result = await trx.deleteFrom('users').where('name', '=', user).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const removed = Number(result.numDeletedRows) > 0;
+      if (removed) await appendAudit(trx, await this.clock(trx), { kind: 'user.removed', ref: user, actor });
+      return removed;
     });
   }
 
@@ -834,8 +877,9 @@ export class KyselyMetadataStore implements MetadataStore {
     return rows.map((r) => r.name);
   }
 
-  async createApiToken(token: NewApiToken): Promise<ApiTokenRecord> {
-    const now = await this.clock(this.db);
+  async createApiToken(token: NewApiToken, actor?: AuditActor): Promise<ApiTokenRecord> {
+    return this.db.transaction().execute(async (trx) => {
+    const now = await this.clock(trx);
     const expires = token.expiresInSeconds === undefined ? null : now + Math.round(token.expiresInSeconds * 1_000_000);
     const row = {
       id: token.id,
@@ -848,8 +892,15 @@ export class KyselyMetadataStore implements MetadataStore {
       expires_at: expires,
       last_used_at: null,
     };
-    await this.db.insertInto('api_tokens').values(row).execute();
+    await trx.insertInto('api_tokens').values(row).execute();
+    await appendAudit(trx, now, {
+      kind: 'token.created',
+      ref: `${token.user}/${token.id}`,
+      detail: `${token.name} (${token.scope}${token.pattern === undefined ? '' : ` ${token.pattern}`})`,
+      actor,
+    });
     return apiTokenOfRow(row);
+    });
   }
 
   async apiToken(id: string): Promise<(ApiTokenRecord & { secretSha256: string }) | undefined> {
@@ -864,16 +915,93 @@ export class KyselyMetadataStore implements MetadataStore {
     return rows.map(apiTokenOfRow);
   }
 
-  async revokeApiToken(id: string, user?: string): Promise<boolean> {
-    let query = this.db.deleteFrom('api_tokens').where('id', '=', id);
-    if (user !== undefined) query = query.where('user_name', '=', user);
-    const result = await query.executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  async revokeApiToken(id: string, user?: string, actor?: AuditActor): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      let query = trx.deleteFrom('api_tokens').where('id', '=', id);
+      if (user !== undefined) query = query.where('user_name', '=', user);
+      const deleted = await query.returning(['user_name']).executeTakeFirst();
+      if (!deleted) return false;
+      await appendAudit(trx, await this.clock(trx), { kind: 'token.revoked', ref: `${deleted.user_name}/${id}`, actor });
+      return true;
+    });
   }
 
   async touchApiToken(id: string): Promise<void> {
     const now = await this.clock(this.db);
     await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+
+  // --- audit trail and download counts -----------------------------------
+
+  async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
+    const limit = Math.max(0, Math.floor(query.limit));
+    const events: AuditEvent[] = [];
+    // Pages newest first, keyset on (at, id); a ref predicate filters each
+    // page, so a pattern matching little reads at most the table, never
+    // holds more than a page and the result.
+    let before: { at: number; id: string } | undefined;
+    const pageSize = Math.min(Math.max(limit, 100), 1000);
+    while (events.length < limit) {
+      let select = this.db.selectFrom('audit_events').selectAll();
+      if (query.sinceMicros !== undefined) select = select.where('at', '>=', query.sinceMicros);
+      if (query.user !== undefined) select = select.where('user', '=', query.user);
+      if (before !== undefined) {
+        const { at, id } = before;
+        select = select.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
+      }
+      const rows = await select.orderBy('at', 'desc').orderBy('id', 'desc').limit(pageSize).execute();
+      for (const row of rows) {
+        const event = toAuditEvent(row);
+        if (query.refMatches && !(event.ref !== undefined && query.refMatches(event.ref))) continue;
+        events.push(event);
+        if (events.length === limit) break;
+      }
+      if (rows.length < pageSize) break;
+      const last = rows[rows.length - 1]!;
+      before = { at: toNumber(last.at), id: last.id };
+    }
+    return events;
+  }
+
+  async pruneAudit(olderThanMicros: number, options: { dryRun?: boolean } = {}): Promise<number> {
+    if (options.dryRun) {
+      const row = await this.db
+        .selectFrom('audit_events')
+        .where('at', '<', olderThanMicros)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    }
+    const result = await this.db.deleteFrom('audit_events').where('at', '<', olderThanMicros).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async addDownloads(counts: DownloadCount[]): Promise<void> {
+    if (counts.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const c of counts) {
+        await trx
+          .insertInto('download_counts')
+          .values({ day: c.day, kind: c.kind, ref: c.ref, count: c.count })
+          .onConflict((oc) =>
+            oc
+              .columns(['ref', 'day', 'kind'])
+              .doUpdateSet((eb) => ({ count: eb('download_counts.count', '+', eb.ref('excluded.count')) })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async downloadCounts(kind: 'recipe' | 'package', ref: string): Promise<DownloadCount[]> {
+    const rows = await this.db
+      .selectFrom('download_counts')
+      .where('ref', '=', ref)
+      .where('kind', '=', kind)
+      .select(['day', 'count'])
+      .orderBy('day', 'desc')
+      .execute();
+    return rows.map((r) => ({ kind, ref, day: r.day, count: toNumber(r.count) }));
   }
 }
 
@@ -889,6 +1017,77 @@ function apiTokenOfRow(row: Selectable<ApiTokensTable>): ApiTokenRecord {
   if (row.expires_at !== null) record.expiresAtMicros = Number(row.expires_at);
   if (row.last_used_at !== null) record.lastUsedAtMicros = Number(row.last_used_at);
   return record;
+}
+
+/**
+ * Records a change in the audit trail, inside the transaction making it (so
+ * the event exists iff the change commits). For every writer of the
+ * metadata database, e.g. API tokens (`token.created`, `token.revoked`).
+ */
+export async function appendAudit(trx: Transaction<Database>, now: number, event: NewAuditEvent): Promise<void> {
+  await trx
+    .insertInto('audit_events')
+    .values({
+      id: auditId(now),
+      at: now,
+      kind: event.kind,
+      user: clip(event.actor?.user, 101),
+      token_id: clip(event.actor?.tokenId, 64),
+      address: clip(event.actor?.address, 64),
+      ref: clip(event.ref, 1024),
+      detail: clip(event.detail, 1024),
+    })
+    .execute();
+}
+
+let auditSequence = 0;
+
+/**
+ * Ids that sort as their time does, for keyset paging; events of the same
+ * microsecond (the process clock ticks in milliseconds) sort in the order
+ * this process wrote them, then by randomness across processes.
+ */
+function auditId(now: number): string {
+  auditSequence = (auditSequence + 1) % 36 ** 8;
+  return `${Math.floor(now).toString(36).padStart(12, '0')}-${auditSequence.toString(36).padStart(8, '0')}-${randomUUID().replaceAll('-', '').slice(0, 14)}`;
+}
+
+function clip(value: string | undefined, max: number): string | null {
+  return value === undefined ? null : value.slice(0, max);
+}
+
+// References in the trail read as `conan list` prints them (`zlib/1.3#rev:pkg#prev`), so `--ref` patterns are the familiar ones.
+const formatRecipeRevision = (ref: RecipeRevisionRef) => `${formatRecipe(ref)}#${ref.revision}`;
+const formatPackage = (ref: PackageRef) => `${formatRecipeRevision(ref)}:${ref.packageId}`;
+const formatPackageRevision = (ref: PackageRevisionRef) => `${formatPackage(ref)}#${ref.packageRevision}`;
+
+function ownerRef(owner: FileOwner): string {
+  return owner.kind === 'recipe' ? formatRecipeRevision(owner.ref) : formatPackageRevision(owner.ref);
+}
+
+function toAuditEvent(row: {
+  id: string;
+  at: number | string;
+  kind: string;
+  user: string | null;
+  token_id: string | null;
+  address: string | null;
+  ref: string | null;
+  detail: string | null;
+}): AuditEvent {
+  const actor: AuditActor = {
+    ...(row.user === null ? {} : { user: row.user }),
+    ...(row.token_id === null ? {} : { tokenId: row.token_id }),
+    ...(row.address === null ? {} : { address: row.address }),
+  };
+  return {
+    id: row.id,
+    atMicros: toNumber(row.at),
+    kind: row.kind as AuditEventKind,
+    ...(row.ref === null ? {} : { ref: row.ref }),
+    ...(row.detail === null ? {} : { detail: row.detail }),
+    actor,
+  };
 }
 
 /** Keeps `IN (...)` lists within every database's limit on bound parameters. */

@@ -71,6 +71,8 @@ export interface LinkFileOptions {
    * DESIGN.md) it keeps its time and its place.
    */
   reuploadMakesLatest?: boolean;
+  /** Who records the file, for the audit trail (publication, overwrite). */
+  actor?: AuditActor;
 }
 
 /** Options of {@link MetadataStore.recordFile}. */
@@ -127,6 +129,72 @@ export interface PurgeReport {
 export type FileOwner =
   | { kind: 'recipe'; ref: RecipeRevisionRef }
   | { kind: 'package'; ref: PackageRevisionRef };
+
+/** Who made a change, as the audit trail records it. All optional: the CLI has no address, an anonymous caller no user. */
+export interface AuditActor {
+  user?: string;
+  /** The API token used, if any. */
+  tokenId?: string;
+  /** The client's address (IP). */
+  address?: string;
+}
+
+/** What the audit trail records. */
+export const AUDIT_EVENT_KINDS = [
+  'recipe.published',
+  'package.published',
+  'file.overwritten',
+  'recipe.deleted',
+  'recipe_revision.deleted',
+  'packages.deleted',
+  'package.deleted',
+  'package_revision.deleted',
+  'user.added',
+  'user.removed',
+  'user.password_changed',
+  'token.created',
+  'token.revoked',
+] as const;
+export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
+
+/** A change to record. */
+export interface NewAuditEvent {
+  kind: AuditEventKind;
+  /** The reference (as `conan` prints it), user name or token the change is about. */
+  ref?: string;
+  /** More about it, e.g. the overwritten file's path. */
+  detail?: string;
+  actor?: AuditActor;
+}
+
+/** A recorded change. */
+export interface AuditEvent extends NewAuditEvent {
+  id: string;
+  /** When (microseconds since the epoch, the store's clock). */
+  atMicros: number;
+}
+
+/** Filter of {@link MetadataStore.auditEvents}. */
+export interface AuditQuery {
+  /** Only events at or after this time (microseconds since the epoch). */
+  sinceMicros?: number;
+  /** Only events by this user. */
+  user?: string;
+  /** Only events whose reference matches (a caller-side predicate: patterns stay out of SQL). */
+  refMatches?: (ref: string) => boolean;
+  /** At most this many (newest first). */
+  limit: number;
+}
+
+/** Downloads of a revision on a UTC day. */
+export interface DownloadCount {
+  kind: 'recipe' | 'package';
+  /** The revision, as `conan` prints it. */
+  ref: string;
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  count: number;
+}
 
 /** The file whose storage publishes a revision (rule 3 of DESIGN.md). */
 export const MANIFEST_FILE = 'conanmanifest.txt';
@@ -267,12 +335,12 @@ export interface MetadataStore {
    *
    * Deletes a recipe with all its revisions and binaries. `false` if nothing existed.
    */
-  deleteRecipe(ref: RecipeRef): Promise<boolean>;
-  deleteRecipeRevision(ref: RecipeRevisionRef): Promise<boolean>;
+  deleteRecipe(ref: RecipeRef, actor?: AuditActor): Promise<boolean>;
+  deleteRecipeRevision(ref: RecipeRevisionRef, actor?: AuditActor): Promise<boolean>;
   /** Deletes every binary of a recipe revision. `false` if the recipe revision does not exist. */
-  deletePackages(ref: RecipeRevisionRef): Promise<boolean>;
-  deletePackage(ref: PackageRef): Promise<boolean>;
-  deletePackageRevision(ref: PackageRevisionRef): Promise<boolean>;
+  deletePackages(ref: RecipeRevisionRef, actor?: AuditActor): Promise<boolean>;
+  deletePackage(ref: PackageRef, actor?: AuditActor): Promise<boolean>;
+  deletePackageRevision(ref: PackageRevisionRef, actor?: AuditActor): Promise<boolean>;
 
   /** A stored blob with this sha1, if any (the newest). */
   findBlobBySha1(sha1: string): Promise<BlobRecord | undefined>;
@@ -298,21 +366,34 @@ export interface MetadataStore {
 
   /** Password hashes of users managed by `cimmeria user`. */
   getPasswordHash(user: string): Promise<string | undefined>;
-  setPasswordHash(user: string, hash: string): Promise<void>;
+  setPasswordHash(user: string, hash: string, actor?: AuditActor): Promise<void>;
   /** Creates a user unless one of that name exists; `false` (nothing changed) if it did. */
-  addUser(user: string, hash: string): Promise<boolean>;
+  addUser(user: string, hash: string, actor?: AuditActor): Promise<boolean>;
   /** `false` if the user did not exist. Deletes the user's API tokens in the same transaction. */
-  deleteUser(user: string): Promise<boolean>;
+  deleteUser(user: string, actor?: AuditActor): Promise<boolean>;
   listUsers(): Promise<string[]>;
 
-  /** Stores a new API token; returns it as stored. */
-  createApiToken(token: NewApiToken): Promise<ApiTokenRecord>;
+  /**
+   * Audit trail: every change above is recorded with its actor in the
+   * change's own transaction (a change that fails records nothing). Newest
+   * first, at most `query.limit`.
+   */
+  auditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Removes events older than `olderThanMicros` (or only counts them, with `dryRun`); returns how many (retention, run by `gc`). */
+  pruneAudit(olderThanMicros: number, options?: { dryRun?: boolean }): Promise<number>;
+  /** Adds downloads to the per-revision, per-day counters (one upsert each). */
+  addDownloads(counts: DownloadCount[]): Promise<void>;
+  /** Download counters of a revision, newest day first. */
+  downloadCounts(kind: 'recipe' | 'package', ref: string): Promise<DownloadCount[]>;
+
+  /** Stores a new API token (audited as `token.created`); returns it as stored. */
+  createApiToken(token: NewApiToken, actor?: AuditActor): Promise<ApiTokenRecord>;
   /** One API token with the sha256 of its secret, or `undefined` (unknown or revoked). */
   apiToken(id: string): Promise<(ApiTokenRecord & { secretSha256: string }) | undefined>;
   /** API tokens of `user` (of everyone without it), oldest first. */
   listApiTokens(user?: string): Promise<ApiTokenRecord[]>;
-  /** Deletes an API token (only if it belongs to `user`, when given). `false` if there was none. */
-  revokeApiToken(id: string, user?: string): Promise<boolean>;
+  /** Deletes an API token (only if it belongs to `user`, when given; audited as `token.revoked`). `false` if there was none. */
+  revokeApiToken(id: string, user?: string, actor?: AuditActor): Promise<boolean>;
   /** Records a use of an API token now (the store's clock). */
   touchApiToken(id: string): Promise<void>;
 

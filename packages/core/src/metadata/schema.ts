@@ -13,6 +13,8 @@ export interface Database {
   blobs: BlobsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
+  download_counts: DownloadCountsTable;
 }
 
 type Micros = number | string;
@@ -90,4 +92,26 @@ export interface ApiTokensTable {
   expires_at: Micros | null;
   /** Updated at most about once a minute per token and node. */
   last_used_at: Micros | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: Micros;
+  /** An {@link AuditEventKind} of metadata-store.ts. */
+  kind: string;
+  user: string | null;
+  token_id: string | null;
+  address: string | null;
+  /** The reference (or user name) the change is about. */
+  ref: string | null;
+  detail: string | null;
+}
+
+export interface DownloadCountsTable {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  kind: 'recipe' | 'package';
+  /** The revision downloaded, as `conan` prints it. */
+  ref: string;
+  count: number | string;
 }

@@ -9,6 +9,7 @@ import {
   MANIFEST_FILE,
   ManifestMismatchError,
   RevisionOverwriteError,
+  type AuditActor,
   type BinaryEntry,
   type FileOwner,
   type LinkFileOptions,
@@ -35,6 +36,7 @@ import {
 import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import { hashingStream } from '../storage/hashing.js';
 import { newBlobKey } from '../storage/blob-keys.js';
+import { DownloadTally } from './download-tally.js';
 import { ConanError } from './errors.js';
 import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
 
@@ -61,6 +63,20 @@ export interface UploadInfo {
 export interface LoginContext {
   /** The client's address (IP), when the host knows it. */
   clientAddress?: string;
+}
+
+/** Where a change comes from, for the audit trail. */
+export interface CallContext {
+  /** The client's address (IP), when the host knows it. */
+  clientAddress?: string;
+}
+
+function actorOf(principal: Principal | undefined, context: CallContext | undefined): AuditActor {
+  return {
+    ...(principal ? { user: principal.name } : {}),
+    ...(principal?.apiToken === undefined ? {} : { tokenId: principal.apiToken.id }),
+    ...(context?.clientAddress === undefined ? {} : { address: context.clientAddress }),
+  };
 }
 
 /** Recipes a search matches between two yields to the event loop. */
@@ -101,6 +117,12 @@ function credentialVersions(options: RegistryOptions): CredentialVersions | unde
   );
 }
 
+/** A revision as `conan list` prints it, as the audit trail and download counts name it. */
+function auditRef(owner: FileOwner): string {
+  const recipe = `${formatRecipe(owner.ref)}#${owner.ref.revision}`;
+  return owner.kind === 'recipe' ? recipe : `${recipe}:${owner.ref.packageId}#${owner.ref.packageRevision}`;
+}
+
 function describeOwner(owner: FileOwner): string {
   return owner.kind === 'recipe' ? formatRecipeRevision(owner.ref) : formatPackageRevision(owner.ref);
 }
@@ -124,6 +146,7 @@ export class ConanService {
   private readonly reuploadMakesLatest: boolean;
   private readonly redirectDownloads: boolean;
   private readonly presignExpiresInSeconds: number;
+  private readonly downloadTally: DownloadTally;
   /** What ping advertises. */
   readonly capabilities: readonly string[];
 
@@ -145,6 +168,7 @@ export class ConanService {
     this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
     this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
     this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
+    this.downloadTally = new DownloadTally(options.metadata);
     this.capabilities = CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false);
   }
 
@@ -328,8 +352,17 @@ export class ConanService {
     return files.map((f) => f.path);
   }
 
-  /** A file of a visible revision, as a redirect or a stream the HTTP layer opens (with a range if asked). */
-  async download(principal: Principal | undefined, owner: FileOwner, path: string): Promise<FileDownload> {
+  /**
+   * A file of a visible revision, as a redirect or a stream the HTTP layer
+   * opens (with a range if asked). Fetching a revision's manifest counts as
+   * one download of it, unless `countDownload` is false.
+   */
+  async download(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    options: { countDownload?: boolean } = {},
+  ): Promise<FileDownload> {
     await this.require(principal, 'read', owner.ref);
     const file = await this.metadata.file(owner, path);
     if (!file) {
@@ -337,6 +370,9 @@ export class ConanService {
       if (!files) throw await this.ownerNotFound(owner);
       throw new ConanError('FILE_NOT_FOUND', `File not found: '${path}' in '${describeOwner(owner)}'`);
     }
+    // Every install fetches the manifest once: one download of the revision.
+    // (A HEAD is a look, not a download: its caller passes countDownload false.)
+    if (path === MANIFEST_FILE && options.countDownload !== false) this.downloadTally.add(owner.kind, auditRef(owner));
     const open = async (range?: ByteRange) => {
       try {
         return await this.blobs.get(file.blobKey, range);
@@ -356,6 +392,11 @@ export class ConanService {
       return { file, redirectUrl, open };
     }
     return { file, open };
+  }
+
+  /** Writes the download counts still held in memory (they are otherwise written every few seconds). */
+  flushDownloadCounts(): Promise<void> {
+    return this.downloadTally.flush();
   }
 
   /** The most precise "not found" for a revision that is not visible. */
@@ -381,6 +422,7 @@ export class ConanService {
     path: string,
     body: AsyncIterable<Uint8Array>,
     info: UploadInfo,
+    context?: CallContext,
   ): Promise<void> {
     await this.require(principal, 'write', owner.ref);
     const text = keepsText(path);
@@ -407,7 +449,7 @@ export class ConanService {
       }
       const record = (extra: RecordFileOptions) =>
         this.recordContent(principal, owner, path, (options) =>
-          this.metadata.recordFile(owner, path, { key, ...digest }, { ...options, ...extra }),
+          this.metadata.recordFile(owner, path, { key, ...digest }, { ...options, ...extra, actor: actorOf(principal, context) }),
         );
       outcome = await record({});
       // The same bytes again: a no-op, unless the recorded copy has gone
@@ -471,7 +513,13 @@ export class ConanService {
    * file nobody can download. Throws NOT_FOUND (the client then uploads the
    * bytes) when no such blob exists.
    */
-  async deployByChecksum(principal: Principal | undefined, owner: FileOwner, path: string, sha1: string): Promise<void> {
+  async deployByChecksum(
+    principal: Principal | undefined,
+    owner: FileOwner,
+    path: string,
+    sha1: string,
+    context?: CallContext,
+  ): Promise<void> {
     await this.require(principal, 'write', owner.ref);
     if (!this.capabilities.includes('checksum_deploy')) {
       throw new ConanError('NOT_FOUND', 'Checksum deploy is disabled on this server: upload the file');
@@ -483,7 +531,8 @@ export class ConanService {
       if (stored === undefined || stored.size !== candidate.size) continue;
       // linkFile is false when garbage collection released the blob meanwhile,
       // or when its md5/text, which this path needs, were not kept.
-      const link = (options: LinkFileOptions) => this.metadata.linkFile(owner, path, candidate.key, options);
+      const link = (options: LinkFileOptions) =>
+        this.metadata.linkFile(owner, path, candidate.key, { ...options, actor: actorOf(principal, context) });
       if (await this.recordContent(principal, owner, path, link)) return;
     }
     throw new ConanError('NOT_FOUND', `No stored file with sha1 ${sha1} to deploy '${path}' from: upload it`);
@@ -491,29 +540,29 @@ export class ConanService {
 
   // --- deletes -----------------------------------------------------------
 
-  async deleteRecipe(principal: Principal | undefined, ref: RecipeRef): Promise<void> {
+  async deleteRecipe(principal: Principal | undefined, ref: RecipeRef, context?: CallContext): Promise<void> {
     await this.require(principal, 'delete', ref);
-    if (!(await this.metadata.deleteRecipe(ref))) throw recipeNotFound(ref);
+    if (!(await this.metadata.deleteRecipe(ref, actorOf(principal, context)))) throw recipeNotFound(ref);
   }
 
-  async deleteRecipeRevision(principal: Principal | undefined, ref: RecipeRevisionRef): Promise<void> {
+  async deleteRecipeRevision(principal: Principal | undefined, ref: RecipeRevisionRef, context?: CallContext): Promise<void> {
     await this.require(principal, 'delete', ref);
-    if (!(await this.metadata.deleteRecipeRevision(ref))) throw recipeNotFound(ref);
+    if (!(await this.metadata.deleteRecipeRevision(ref, actorOf(principal, context)))) throw recipeNotFound(ref);
   }
 
-  async deletePackages(principal: Principal | undefined, ref: RecipeRevisionRef): Promise<void> {
+  async deletePackages(principal: Principal | undefined, ref: RecipeRevisionRef, context?: CallContext): Promise<void> {
     await this.require(principal, 'delete', ref);
-    if (!(await this.metadata.deletePackages(ref))) throw recipeNotFound(ref);
+    if (!(await this.metadata.deletePackages(ref, actorOf(principal, context)))) throw recipeNotFound(ref);
   }
 
-  async deletePackage(principal: Principal | undefined, ref: PackageRef): Promise<void> {
+  async deletePackage(principal: Principal | undefined, ref: PackageRef, context?: CallContext): Promise<void> {
     await this.require(principal, 'delete', ref);
-    if (!(await this.metadata.deletePackage(ref))) throw await this.packageDeleteNotFound(ref);
+    if (!(await this.metadata.deletePackage(ref, actorOf(principal, context)))) throw await this.packageDeleteNotFound(ref);
   }
 
-  async deletePackageRevision(principal: Principal | undefined, ref: PackageRevisionRef): Promise<void> {
+  async deletePackageRevision(principal: Principal | undefined, ref: PackageRevisionRef, context?: CallContext): Promise<void> {
     await this.require(principal, 'delete', ref);
-    if (!(await this.metadata.deletePackageRevision(ref))) throw await this.packageDeleteNotFound(ref);
+    if (!(await this.metadata.deletePackageRevision(ref, actorOf(principal, context)))) throw await this.packageDeleteNotFound(ref);
   }
 
   private async packageDeleteNotFound(ref: PackageRef | PackageRevisionRef): Promise<ConanError> {

@@ -416,8 +416,17 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.apiToken('tok2')).toBeDefined();
         expect(await store.revokeApiToken('tok2', 'admin')).toBe(true);
         expect(await store.revokeApiToken('tok2')).toBe(false);
-        expect(await store.revokeApiToken('tok1')).toBe(true);
+        expect(await store.revokeApiToken('tok1', undefined, { user: 'cli:root' })).toBe(true);
         expect(await store.listApiTokens()).toEqual([]);
+        // Created and revoked tokens are in the audit trail; a refused revoke is not.
+        const events = (await store.auditEvents({ limit: 10 })).filter((e) => e.kind.startsWith('token.'));
+        expect(events.map((e) => [e.kind, e.ref])).toEqual([
+          ['token.revoked', 'demo/tok1'],
+          ['token.revoked', 'admin/tok2'],
+          ['token.created', 'admin/tok2'],
+          ['token.created', 'demo/tok1'],
+        ]);
+        expect(events[0]!.actor).toEqual({ user: 'cli:root' });
       }),
     );
 
@@ -1025,6 +1034,109 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(racer(recipe.sha1, (i) => textBlob(`# racer ${i}`, false))).toBe(
           racer(manifest.sha1, (i) => manifestOf({ 'conanfile.py': `# racer ${i}` })),
         );
+      }),
+    );
+
+    it(
+      'audit trail: records publications, overwrites and deletes with their actor, newest first',
+      withStore(async (store) => {
+        const alice = { user: 'alice', address: '203.0.113.7' };
+        const r1 = rrev(hello, 'aaa1');
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob(), { actor: alice });
+        expect(await store.auditEvents({ limit: 10 })).toEqual([]);
+        await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob(), { actor: alice });
+        const p1 = prev(r1, 'f00d', 'bbb1');
+        await store.recordFile(packageOwner(p1), 'conaninfo.txt', blob(), { actor: alice });
+        await store.recordFile(packageOwner(p1), MANIFEST_FILE, blob(), { actor: alice });
+        await store.recordFile(recipeOwner(r1), 'conanfile.py', blob('c'.repeat(40)), { allowOverwrite: true, actor: { user: 'bob', tokenId: 't1' } });
+        expect(await store.deletePackageRevision(p1, { user: 'bob' })).toBe(true);
+        expect(await store.deleteRecipe(hello, { user: 'carol', address: '::1' })).toBe(true);
+        // Deletes that change nothing record nothing.
+        expect(await store.deleteRecipe(hello, { user: 'carol' })).toBe(false);
+
+        const events = await store.auditEvents({ limit: 10 });
+        expect(events.map((e) => [e.kind, e.ref, e.actor])).toEqual([
+          ['recipe.deleted', 'hello/1.0', { user: 'carol', address: '::1' }],
+          ['package_revision.deleted', 'hello/1.0#aaa1:f00d#bbb1', { user: 'bob' }],
+          ['file.overwritten', 'hello/1.0#aaa1', { user: 'bob', tokenId: 't1' }],
+          ['package.published', 'hello/1.0#aaa1:f00d#bbb1', alice],
+          ['recipe.published', 'hello/1.0#aaa1', alice],
+        ]);
+        expect(events[2]!.detail).toBe('conanfile.py');
+        for (let i = 1; i < events.length; i++) expect(events[i - 1]!.atMicros).toBeGreaterThanOrEqual(events[i]!.atMicros);
+
+        expect((await store.auditEvents({ limit: 2 })).map((e) => e.kind)).toEqual(['recipe.deleted', 'package_revision.deleted']);
+        expect((await store.auditEvents({ limit: 10, user: 'bob' })).length).toBe(2);
+        expect((await store.auditEvents({ limit: 10, refMatches: (ref) => ref.includes(':') })).length).toBe(2);
+        expect(await store.auditEvents({ limit: 10, sinceMicros: events[0]!.atMicros + 1 })).toEqual([]);
+      }),
+    );
+
+    it(
+      'audit trail: a refused overwrite or a failed change writes no event',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        const before = await store.auditEvents({ limit: 10 });
+        await expect(store.recordFile(recipeOwner(r1), 'conanfile.py', blob('c'.repeat(40)), { actor: { user: 'eve' } })).rejects.toBeInstanceOf(
+          RevisionOverwriteError,
+        );
+        await expect(
+          store.recordFile(recipeOwner(rrev(hello, 'aaa2')), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'x' }), { actor: { user: 'eve' } }),
+        ).resolves.toEqual({ status: 'recorded' });
+        // That manifest published aaa2 (no conanfile.py to contradict it); a contradicting one must not.
+        const r3 = rrev(hello, 'aaa3');
+        await store.recordFile(recipeOwner(r3), 'conanfile.py', textBlob('y'));
+        await expect(
+          store.recordFile(recipeOwner(r3), MANIFEST_FILE, manifestOf({ 'conanfile.py': 'x' }), { actor: { user: 'eve' } }),
+        ).rejects.toBeInstanceOf(ManifestMismatchError);
+        const after = await store.auditEvents({ limit: 10 });
+        expect(after.length).toBe(before.length + 1);
+        expect(after[0]).toMatchObject({ kind: 'recipe.published', ref: 'hello/1.0#aaa2' });
+        expect(after.some((e) => e.kind === 'file.overwritten' || e.ref === 'hello/1.0#aaa3')).toBe(false);
+      }),
+    );
+
+    it(
+      'audit trail: user changes are recorded; pruning removes only old events',
+      withStore(async (store) => {
+        const admin = { user: 'root' };
+        expect(await store.addUser('dave', 'h1', admin)).toBe(true);
+        expect(await store.addUser('dave', 'h2', admin)).toBe(false);
+        await store.setPasswordHash('dave', 'h3', admin);
+        expect(await store.deleteUser('dave', admin)).toBe(true);
+        expect(await store.deleteUser('dave', admin)).toBe(false);
+        const events = await store.auditEvents({ limit: 10 });
+        expect(events.map((e) => [e.kind, e.ref])).toEqual([
+          ['user.removed', 'dave'],
+          ['user.password_changed', 'dave'],
+          ['user.added', 'dave'],
+        ]);
+        // Only events strictly older than the cut-off go (several may share a clock tick).
+        expect(await store.pruneAudit(events[2]!.atMicros)).toBe(0);
+        expect(await store.pruneAudit(events[0]!.atMicros + 1, { dryRun: true })).toBe(3);
+        expect((await store.auditEvents({ limit: 10 })).length).toBe(3);
+        expect(await store.pruneAudit(events[0]!.atMicros + 1)).toBe(3);
+        expect(await store.auditEvents({ limit: 10 })).toEqual([]);
+      }),
+    );
+
+    it(
+      'download counts: aggregate per revision per day, one row each',
+      withStore(async (store) => {
+        await store.addDownloads([
+          { kind: 'recipe', ref: 'hello/1.0#aaa1', day: '2026-01-02', count: 2 },
+          { kind: 'package', ref: 'hello/1.0#aaa1:f00d#bbb1', day: '2026-01-02', count: 1 },
+        ]);
+        await store.addDownloads([
+          { kind: 'recipe', ref: 'hello/1.0#aaa1', day: '2026-01-02', count: 3 },
+          { kind: 'recipe', ref: 'hello/1.0#aaa1', day: '2026-01-03', count: 1 },
+        ]);
+        expect(await store.downloadCounts('recipe', 'hello/1.0#aaa1')).toEqual([
+          { kind: 'recipe', ref: 'hello/1.0#aaa1', day: '2026-01-03', count: 1 },
+          { kind: 'recipe', ref: 'hello/1.0#aaa1', day: '2026-01-02', count: 5 },
+        ]);
+        expect((await store.downloadCounts('package', 'hello/1.0#aaa1:f00d#bbb1'))[0]!.count).toBe(1);
       }),
     );
 

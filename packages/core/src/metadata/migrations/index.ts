@@ -4,6 +4,7 @@ import { initialMigration } from './0001-initial.js';
 import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
 import { blobTextMigration } from './0003-blob-text.js';
 import { apiTokensMigration } from './0004-api-tokens.js';
+import { auditMigration } from './0005-audit.js';
 
 /**
  * Kysely's `MigrationProvider`, spelled out: published types that import
@@ -23,6 +24,7 @@ export const migrationProvider: CoreMigrationProvider = {
       '0002-revision-lifecycle': revisionLifecycleMigration,
       '0003-blob-text': blobTextMigration,
       '0004-api-tokens': apiTokensMigration,
+      '0005-audit': auditMigration,
     };
   },
 };
