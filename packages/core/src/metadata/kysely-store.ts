@@ -38,7 +38,7 @@ import {
 } from './metadata-store.js';
 import { migrateToLatest } from './migrations/index.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
-import type { ApiTokensTable, Database } from './schema.js';
+import type { ApiTokensTable, AuditEventsTable, Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -1065,16 +1065,7 @@ function ownerRef(owner: FileOwner): string {
   return owner.kind === 'recipe' ? formatRecipeRevision(owner.ref) : formatPackageRevision(owner.ref);
 }
 
-function toAuditEvent(row: {
-  id: string;
-  at: number | string;
-  kind: string;
-  user: string | null;
-  token_id: string | null;
-  address: string | null;
-  ref: string | null;
-  detail: string | null;
-}): AuditEvent {
+function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   const actor: AuditActor = {
     ...(row.user === null ? {} : { user: row.user }),
     ...(row.token_id === null ? {} : { tokenId: row.token_id }),
