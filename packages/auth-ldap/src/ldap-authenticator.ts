@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { ConanError, type Authenticator, type Principal } from '@cimmeria/core';
+import { ConanError, withinDeadline, type Authenticator, type Principal } from '@cimmeria/core';
 import { Client, InvalidCredentialsError, SizeLimitExceededError } from 'ldapts';
 import { escapeDnValue, escapeFilterValue, fillTemplate } from './escape.js';
 
@@ -111,20 +111,15 @@ export class LdapAuthenticator implements Authenticator {
       ...(/^ldaps:/i.test(this.options.url) ? { tlsOptions: this.tlsOptions } : {}),
       strictDN: false,
     });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LdapDeadlineError(this.timeoutMs)), this.timeoutMs);
-    });
-    const login = this.login(client, user, password);
-    login.catch(() => {}); // Its failure after the deadline is not anyone's to handle.
     try {
-      return await Promise.race([login, deadline]);
+      const outcome = await withinDeadline(this.timeoutMs, () => this.login(client, user, password));
+      if (outcome === 'timeout') throw new LdapDeadlineError(this.timeoutMs);
+      return outcome.value;
     } catch (error) {
       if (error instanceof ConanError) throw error;
       this.options.onError?.(error);
       throw new ConanError('UNAVAILABLE', 'The user directory is unavailable, retry shortly');
     } finally {
-      clearTimeout(timer);
       client.unbind().catch(() => {});
     }
   }

@@ -7,6 +7,7 @@ export { KyselyMetadataStore, appendAudit, type KyselyMetadataStoreOptions } fro
 export { migrationProvider, migrateToLatest, type CoreMigrationProvider, type MigrateOptions } from './metadata/migrations/index.js';
 export * from './routes/index.js';
 export * from './service/errors.js';
+export * from './deadline.js';
 export * from './service/registry-options.js';
 export { ConanService, CAPABILITIES, type BinariesInfo, type CallContext, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
 export { DownloadTally, type DownloadTallyOptions } from './service/download-tally.js';

@@ -1,4 +1,4 @@
-import type { BlobStore } from '@cimmeria/core';
+import { withinDeadline, type BlobStore } from '@cimmeria/core';
 import { CommandError } from '../errors.js';
 
 /** How long the blob store may take to answer the start-up check. */
@@ -40,19 +40,13 @@ function reasonOf(error: unknown): string {
  */
 export async function checkBlobStore(store: BlobStore, description: string, timeoutMs = BLOB_STORE_CHECK_TIMEOUT_MS): Promise<void> {
   if (!store.ping) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, 'timeout');
-  });
+  let outcome;
   try {
-    const outcome = await Promise.race([store.ping().then(() => 'ok' as const), timeout]);
-    if (outcome === 'timeout') {
-      throw new CommandError(`Cannot use the blob store ${description}: no answer within ${timeoutMs / 1000} s`);
-    }
+    outcome = await withinDeadline(timeoutMs, () => store.ping!());
   } catch (error) {
-    if (error instanceof CommandError) throw error;
     throw new CommandError(`Cannot use the blob store ${description}: ${reasonOf(error)}`);
-  } finally {
-    clearTimeout(timer);
+  }
+  if (outcome === 'timeout') {
+    throw new CommandError(`Cannot use the blob store ${description}: no answer within ${timeoutMs / 1000} s`);
   }
 }

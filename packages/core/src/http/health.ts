@@ -1,3 +1,4 @@
+import { withinDeadline } from '../deadline.js';
 import type { ConanService } from '../service/conan-service.js';
 
 /** Options of the health endpoints ({@link ConanHandlerOptions.health}). */
@@ -48,19 +49,13 @@ async function check(
   timeoutMs: number,
   report: (error: ReadinessCheckError) => void,
 ): Promise<ReadinessOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
   try {
-    const outcome = await Promise.race([probe().then(() => 'ok' as const), timeout]);
-    if (outcome === 'timeout') report(new ReadinessCheckError(name, 'timeout', `no answer within ${timeoutMs} ms`));
-    return outcome;
+    if ((await withinDeadline(timeoutMs, probe)) !== 'timeout') return 'ok';
+    report(new ReadinessCheckError(name, 'timeout', `no answer within ${timeoutMs} ms`));
+    return 'timeout';
   } catch (error) {
     report(new ReadinessCheckError(name, 'unavailable', (error as Error)?.message || String(error), { cause: error }));
     return 'unavailable';
-  } finally {
-    clearTimeout(timer);
   }
 }
 
