@@ -879,27 +879,27 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async createApiToken(token: NewApiToken, actor?: AuditActor): Promise<ApiTokenRecord> {
     return this.db.transaction().execute(async (trx) => {
-    const now = await this.clock(trx);
-    const expires = token.expiresInSeconds === undefined ? null : now + Math.round(token.expiresInSeconds * 1_000_000);
-    const row = {
-      id: token.id,
-      user_name: token.user,
-      name: token.name,
-      secret_sha256: token.secretSha256,
-      scope: token.scope,
-      pattern: token.pattern ?? null,
-      created_at: now,
-      expires_at: expires,
-      last_used_at: null,
-    };
-    await trx.insertInto('api_tokens').values(row).execute();
-    await appendAudit(trx, now, {
-      kind: 'token.created',
-      ref: `${token.user}/${token.id}`,
-      detail: `${token.name} (${token.scope}${token.pattern === undefined ? '' : ` ${token.pattern}`})`,
-      actor,
-    });
-    return apiTokenOfRow(row);
+      const now = await this.clock(trx);
+      const expires = token.expiresInSeconds === undefined ? null : now + Math.round(token.expiresInSeconds * 1_000_000);
+      const row = {
+        id: token.id,
+        user_name: token.user,
+        name: token.name,
+        secret_sha256: token.secretSha256,
+        scope: token.scope,
+        pattern: token.pattern ?? null,
+        created_at: now,
+        expires_at: expires,
+        last_used_at: null,
+      };
+      await trx.insertInto('api_tokens').values(row).execute();
+      await appendAudit(trx, now, {
+        kind: 'token.created',
+        ref: `${token.user}/${token.id}`,
+        detail: `${token.name} (${token.scope}${token.pattern === undefined ? '' : ` ${token.pattern}`})`,
+        actor,
+      });
+      return apiTokenOfRow(row);
     });
   }
 
