@@ -2,7 +2,8 @@
 // Cimmeria throughput benchmark (run with `pnpm bench` from the repository root).
 //
 // 1. Requests per second of `GET /v2/conans/hello/1.0/_/_/latest` on a Cimmeria server
-//    (SQLite + local directory) against a bare node:http server answering the same JSON body.
+//    (SQLite + local directory, then PostgreSQL in a schema of its own) against a bare
+//    node:http server answering the same JSON body.
 // 2. MiB/s of uploading and downloading one large file against a plain streamed file copy,
 //    with the server's peak RSS during each transfer.
 //
@@ -36,6 +37,9 @@ Options (environment variable in brackets):
   --size-mib N      size of the transferred file in MiB                       [BENCH_SIZE_MIB, 256]
   --runs N          runs of copy / upload / download (the median is kept)     [BENCH_RUNS, 3]
   --skip-rps        skip the requests/s part
+  --pg-url URL      PostgreSQL for the second requests/s measurement, in a fresh schema
+                    dropped at the end             [BENCH_PG_URL, postgres://postgres@127.0.0.1:5432/test]
+  --skip-pg         skip the requests/s measurement on PostgreSQL
   --skip-transfer   skip the upload/download part
   --json FILE       also write the results as JSON to FILE ('-' for stdout)
   --cpu-prof DIR    run the Cimmeria server with --cpu-prof, profiles into DIR
@@ -51,6 +55,8 @@ const { flags, numberOption } = parseBenchArgs(
     'size-mib': { type: 'string' },
     runs: { type: 'string' },
     'skip-rps': { type: 'boolean', default: false },
+    'pg-url': { type: 'string' },
+    'skip-pg': { type: 'boolean', default: false },
     'skip-transfer': { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -67,6 +73,7 @@ const config = {
   runs: numberOption('runs', 'BENCH_RUNS', 3, { min: 1, integer: true }),
 };
 const jsonOut = flags.json;
+const pgUrl = flags['pg-url'] ?? process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const cpuProfDir = flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined;
 
 cleanupOnExit();
@@ -403,21 +410,56 @@ async function seedRecipe(cimmeria) {
   return token;
 }
 
+const redactUrl = (url) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+/**
+ * Runs `measure` against a Cimmeria server on PostgreSQL, in a schema of
+ * this run's own that the server drops when it stops.
+ */
+async function onPostgres(execArgv, measure) {
+  const dataDir = join(tempDir, 'server-pg');
+  await mkdir(dataDir);
+  const schema = `cimmeria_bench_${process.pid}_${Date.now().toString(36)}`;
+  let server;
+  try {
+    server = await startServer(
+      'cimmeria-server.mjs',
+      { BENCH_DATA_DIR: dataDir, BENCH_USER: 'bench', BENCH_PASSWORD: 'bench-password', BENCH_PG_URL: pgUrl, BENCH_PG_SCHEMA: schema },
+      execArgv,
+    );
+  } catch (error) {
+    throw new Error(`cimmeria on PostgreSQL (${redactUrl(pgUrl)}) did not start: pass --pg-url, or --skip-pg`, { cause: error });
+  }
+  log(`cimmeria on PostgreSQL schema ${schema}, ${server.url} (pid ${server.pid})`);
+  try {
+    await seedRecipe(server);
+    return await measure(server);
+  } finally {
+    await stopChild(server.child);
+  }
+}
+
 function summary(results) {
   const lines = ['', '=== Summary ==='];
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${process.platform}`;
   lines.push(machine);
-  if (results.rps) {
-    const { cimmeria: c, baseline: b, ratio } = results.rps;
+  for (const [rps, backend] of [
+    [results.rps, 'SQLite'],
+    [results.rpsPostgres, 'PostgreSQL'],
+  ]) {
+    if (!rps) continue;
+    const { cimmeria: c, baseline: b, ratio } = rps;
+    // Server CPU time per answer: steadier than req/s on a shared machine.
+    const cpuPerRequest = (r) => `${fmt((r.serverCpu / r.requestsPerSecond) * 1e6, 1)}`;
     lines.push(
       '',
-      `GET ${LATEST}: ${config.connections} connections, ${config.durationSeconds} s per server in ${config.rounds} round(s) after ${config.warmupSeconds} s warm-up`,
+      `GET ${LATEST} (cimmeria on ${backend}): ${config.connections} connections, ${config.durationSeconds} s per server in ${config.rounds} round(s) after ${config.warmupSeconds} s warm-up`,
       table([
-        ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'autocannon CPU'],
-        ['cimmeria', fmt(c.requestsPerSecond), fmt(c.latencyP50Ms, 1), fmt(c.latencyP99Ms, 1), pct(c.serverCpu), pct(c.loadGeneratorCpu)],
-        ['node:http', fmt(b.requestsPerSecond), fmt(b.latencyP50Ms, 1), fmt(b.latencyP99Ms, 1), pct(b.serverCpu), pct(b.loadGeneratorCpu)],
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'CPU µs/req', 'autocannon CPU'],
+        ['cimmeria', fmt(c.requestsPerSecond), fmt(c.latencyP50Ms, 1), fmt(c.latencyP99Ms, 1), pct(c.serverCpu), cpuPerRequest(c), pct(c.loadGeneratorCpu)],
+        ['node:http', fmt(b.requestsPerSecond), fmt(b.latencyP50Ms, 1), fmt(b.latencyP99Ms, 1), pct(b.serverCpu), cpuPerRequest(b), pct(b.loadGeneratorCpu)],
       ]),
-      `ratio cimmeria / node:http: ${fmt(ratio, 3)} (${pct(ratio)})`,
+      `ratio cimmeria (${backend}) / node:http: ${fmt(ratio, 3)} (${pct(ratio)})`,
     );
   }
   if (results.transfer) {
@@ -459,7 +501,7 @@ async function main() {
   try {
     const token = await seedRecipe(cimmeria);
     if (!flags['skip-rps']) {
-      log('\n--- requests/s ---');
+      log('\n--- requests/s (SQLite) ---');
       results.rps = await requestsPerSecond(cimmeria);
     }
     if (!flags['skip-transfer']) {
@@ -468,6 +510,10 @@ async function main() {
     }
   } finally {
     await stopChild(cimmeria.child);
+  }
+  if (!flags['skip-rps'] && !flags['skip-pg']) {
+    log(`\n--- requests/s (PostgreSQL, ${redactUrl(pgUrl)}) ---`);
+    results.rpsPostgres = await onPostgres(execArgv, requestsPerSecond);
   }
   results.elapsedSeconds = (Date.now() - started) / 1000;
   log(summary(results));

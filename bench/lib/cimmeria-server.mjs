@@ -1,4 +1,5 @@
-// Child process: a Cimmeria server on SQLite + a local directory, on 127.0.0.1 and a free port.
+// Child process: a Cimmeria server on SQLite (or PostgreSQL with BENCH_PG_URL, in a schema of
+// its own, BENCH_PG_SCHEMA, dropped when it stops) + a local directory, on 127.0.0.1 and a free port.
 // Reads are open to anyone, writes to one user. Tells the parent its URL over IPC, and stops
 // (closing the database) when the parent says so or goes away.
 import { join } from 'node:path';
@@ -24,10 +25,28 @@ if (!dir || !user || !password || !process.send) {
 
 // BENCH_METRICS=1: Prometheus metrics on (what `cimmeria serve` does by default).
 const metrics = process.env.BENCH_METRICS === '1' ? (await import('@cimmeria/core/metrics')).createMetrics() : undefined;
-const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
-await sqlite.store.migrate();
+const { BENCH_PG_URL: pgUrl, BENCH_PG_SCHEMA: pgSchema } = process.env;
+const metadata = pgUrl ? await openPostgres(pgUrl, pgSchema) : createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+await metadata.store.migrate();
+
+async function openPostgres(connectionString, schema) {
+  if (!schema || !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`BENCH_PG_SCHEMA must be a plain identifier, not ${schema}`);
+  const { createPostgresMetadataStore } = await import('@cimmeria/metadata-postgres');
+  const pg = createPostgresMetadataStore({ connectionString, schema });
+  return {
+    store: pg.store,
+    // The schema is this run's only: drop it with everything in it.
+    close: async () => {
+      try {
+        await pg.pool.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await pg.close();
+      }
+    },
+  };
+}
 const registry = createRegistry({
-  metadata: sqlite.store,
+  metadata: metadata.store,
   blobs: new FsBlobStore({ directory: join(dir, 'blobs') }),
   authenticator: new PasswordAuthenticator(new StaticUsers({ [user]: await hashPassword(password) })),
   tokens: new TokenService({ secret: 'bench-secret-0123456789abcdef' }),
@@ -52,7 +71,7 @@ async function stop() {
   stopping = true;
   server.server.closeAllConnections();
   await server.close().catch(() => undefined);
-  await sqlite.close().catch(() => undefined);
+  await metadata.close().catch((error) => console.error('cimmeria-server: closing the metadata store:', error));
   process.exit(0);
 }
 process.on('message', (message) => {

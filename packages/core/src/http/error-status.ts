@@ -1,6 +1,7 @@
 import { MetadataUnavailableError } from '../metadata/metadata-store.js';
 import { ConanError, type ErrorCode } from '../service/errors.js';
 import { BlobStoreUnavailableError } from '../storage/blob-store.js';
+import { small } from './responses.js';
 
 /** The one table mapping domain error codes to HTTP statuses. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -38,18 +39,15 @@ export function errorResponse(error: unknown, onError?: (error: unknown) => void
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...error.headers };
     if (status === 401) headers['www-authenticate'] ??= 'Bearer realm="conan"';
     if (status === 503) headers['retry-after'] ??= RETRY_AFTER_SECONDS;
-    return new Response(error.message, { status, headers });
+    return small(error.message, status, headers);
   }
   if (error instanceof MetadataUnavailableError || error instanceof BlobStoreUnavailableError) {
     onError?.(error);
-    return new Response('Service temporarily unavailable, retry shortly', {
-      status: 503,
-      headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': RETRY_AFTER_SECONDS },
+    return small('Service temporarily unavailable, retry shortly', 503, {
+      'content-type': 'text/plain; charset=utf-8',
+      'retry-after': RETRY_AFTER_SECONDS,
     });
   }
   onError?.(error);
-  return new Response('Internal server error', {
-    status: 500,
-    headers: { 'content-type': 'text/plain; charset=utf-8' },
-  });
+  return small('Internal server error', 500, { 'content-type': 'text/plain; charset=utf-8' });
 }

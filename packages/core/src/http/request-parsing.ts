@@ -22,6 +22,8 @@ export function apiSegments(pathname: string, basePath?: string): string[] | und
 }
 
 function decodeSegment(segment: string): string {
+  // Most segments have nothing to decode (and, split on '/', hold no '/').
+  if (!segment.includes('%')) return segment;
   let decoded: string;
   try {
     decoded = decodeURIComponent(segment);

@@ -36,6 +36,7 @@ import {
   type RevisionEntry,
   type StoredFile,
 } from './metadata-store.js';
+import { createHotQueries, type HotQueries } from './hot-queries.js';
 import { migrateToLatest } from './migrations/index.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
 import type { ApiTokensTable, AuditEventsTable, Database } from './schema.js';
@@ -71,6 +72,8 @@ function likePrefix(prefix: string): string {
  */
 export class KyselyMetadataStore implements MetadataStore {
   private readonly clock: (db: Db) => Promise<number>;
+  /** The queries of `latest`, installs and downloads, built once (hot-queries.ts). */
+  private readonly hot: HotQueries;
 
   constructor(
     /** The injected Kysely instance; the store never closes it. */
@@ -78,6 +81,7 @@ export class KyselyMetadataStore implements MetadataStore {
     options: KyselyMetadataStoreOptions = {},
   ) {
     this.clock = options.clock ?? processClock;
+    this.hot = createHotQueries(db);
   }
 
   /** Applies pending migrations. Returns the names of those applied. */
@@ -103,20 +107,14 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async recipeRevisions(ref: RecipeRef): Promise<RevisionEntry[]> {
-    const rows = await this.recipeRevisionsQuery(this.db, ref)
-      .where('rr.published_at', 'is not', null)
-      .select(['rr.revision', 'rr.published_at'])
-      .orderBy('rr.published_at', 'desc')
-      .execute();
+    const key = recipeKey(ref);
+    const rows = await this.hot.recipeRevisions.rows(key.name, key.version, key.user, key.channel);
     return rows.map((r) => ({ revision: r.revision, timeMicros: toNumber(r.published_at!) }));
   }
 
   async recipeRevision(ref: RecipeRevisionRef): Promise<RevisionEntry | undefined> {
-    const row = await this.recipeRevisionsQuery(this.db, ref)
-      .where('rr.revision', '=', ref.revision)
-      .where('rr.published_at', 'is not', null)
-      .select(['rr.revision', 'rr.published_at'])
-      .executeTakeFirst();
+    const key = recipeKey(ref);
+    const row = await this.hot.recipeRevision.first(key.name, key.version, key.user, key.channel, ref.revision);
     return row && { revision: row.revision, timeMicros: toNumber(row.published_at!) };
   }
 
@@ -130,11 +128,8 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async packageRevisions(ref: PackageRef): Promise<RevisionEntry[]> {
-    const rows = await this.visiblePackageRevisions(this.db, ref)
-      .where('pr.package_id', '=', ref.packageId)
-      .select(['pr.revision', 'pr.published_at'])
-      .orderBy('pr.published_at', 'desc')
-      .execute();
+    const key = recipeKey(ref);
+    const rows = await this.hot.packageRevisions.rows(key.name, key.version, key.user, key.channel, ref.revision, ref.packageId);
     return rows.map((r) => ({ revision: r.revision, timeMicros: toNumber(r.published_at!) }));
   }
 
@@ -201,46 +196,40 @@ export class KyselyMetadataStore implements MetadataStore {
 
   /** Id of the visible revision owning files, or `undefined`. */
   private async visibleOwnerId(owner: FileOwner): Promise<string | undefined> {
+    const { ref } = owner;
+    const key = recipeKey(ref);
     if (owner.kind === 'recipe') {
-      const row = await this.recipeRevisionsQuery(this.db, owner.ref)
-        .where('rr.revision', '=', owner.ref.revision)
-        .where('rr.published_at', 'is not', null)
-        .select('rr.id')
-        .executeTakeFirst();
-      return row?.id;
+      return (await this.hot.recipeOwnerId.first(key.name, key.version, key.user, key.channel, ref.revision))?.id;
     }
-    const row = await this.visiblePackageRevisions(this.db, owner.ref)
-      .where('pr.package_id', '=', owner.ref.packageId)
-      .where('pr.revision', '=', owner.ref.packageRevision)
-      .select('pr.id')
-      .executeTakeFirst();
-    return row?.id;
-  }
-
-  private filesOf(owner: FileOwner, ownerId: string) {
-    const [table, column] =
-      owner.kind === 'recipe' ? ['recipe_files', 'recipe_revision_id'] : ['package_files', 'package_revision_id'];
-    // Both tables have the same file columns; the casts let one query serve both.
-    return this.db.selectFrom(table as 'recipe_files').where(column as 'recipe_revision_id', '=', ownerId);
+    const { packageId, packageRevision } = owner.ref;
+    return (await this.hot.packageOwnerId.first(key.name, key.version, key.user, key.channel, ref.revision, packageId, packageRevision))
+      ?.id;
   }
 
   async files(owner: FileOwner): Promise<StoredFile[] | undefined> {
     const ownerId = await this.visibleOwnerId(owner);
     if (ownerId === undefined) return undefined;
-    const rows = await this.filesOf(owner, ownerId)
-      .select(['path', 'blob_key', 'size', 'sha1'])
-      .orderBy('path')
-      .execute();
+    const rows = await (owner.kind === 'recipe' ? this.hot.recipeFiles : this.hot.packageFiles).rows(ownerId);
     return rows.map(toStoredFile);
   }
 
   async file(owner: FileOwner, path: string): Promise<StoredFile | undefined> {
-    const ownerId = await this.visibleOwnerId(owner);
-    if (ownerId === undefined) return undefined;
-    const row = await this.filesOf(owner, ownerId)
-      .where('path', '=', path)
-      .select(['path', 'blob_key', 'size', 'sha1'])
-      .executeTakeFirst();
+    // One query: the visible revision and its file (the download path).
+    const { ref } = owner;
+    const key = recipeKey(ref);
+    const row =
+      owner.kind === 'recipe'
+        ? await this.hot.recipeFile.first(key.name, key.version, key.user, key.channel, ref.revision, path)
+        : await this.hot.packageFile.first(
+            key.name,
+            key.version,
+            key.user,
+            key.channel,
+            ref.revision,
+            owner.ref.packageId,
+            owner.ref.packageRevision,
+            path,
+          );
     return row && toStoredFile(row);
   }
 
@@ -832,7 +821,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async getPasswordHash(user: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('users').where('name', '=', user).select('password_hash').executeTakeFirst();
+    const row = await this.hot.passwordHash.first(user);
     return row?.password_hash;
   }
 
@@ -904,7 +893,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async apiToken(id: string): Promise<(ApiTokenRecord & { secretSha256: string }) | undefined> {
-    const row = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.hot.apiToken.first(id);
     return row ? { ...apiTokenOfRow(row), secretSha256: row.secret_sha256 } : undefined;
   }
 

@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
 import { errorResponse } from '../http/error-status.js';
+import { directBodyOf } from '../http/node-fast-path.js';
 import { ConanError } from '../service/errors.js';
 import { limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
+import { writeDirectBody } from './write-direct-body.js';
 
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 
@@ -25,15 +27,28 @@ export interface NodeListenerOptions {
 const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
 
 /**
+ * Answer that tells `@hono/node-server` the response was already written
+ * (its `x-hono-already-sent` convention): a response with a direct body is
+ * written by {@link writeDirectBody}, not by the bridge.
+ */
+const ALREADY_SENT = new Response(null, { headers: { 'x-hono-already-sent': '1' } });
+
+/**
  * Bridges a fetch handler to node:http through `@hono/node-server`, which
  * builds the `Request` lazily, applies backpressure to request bodies and
- * waits for `drain` on responses. Every Node host (standalone, Express,
- * Fastify) goes through here.
+ * waits for `drain` on responses. Responses tagged with a direct body
+ * (node-fast-path.ts: the small JSON and text answers) are written to the
+ * socket at once instead of through their web stream. Every Node host
+ * (standalone, Express, Fastify) goes through here.
  */
 export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
   const clientAddress = options.clientAddress ?? socketAddress;
   const listener = getRequestListener(
-    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    async (request, env) => {
+      const response = await handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) });
+      const direct = directBodyOf(response);
+      return direct && writeDirectBody(env.outgoing as ServerResponse, response, direct) ? ALREADY_SENT : response;
+    },
     { overrideGlobalObjects: false },
   );
   const reject = getRequestListener(

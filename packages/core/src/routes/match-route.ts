@@ -8,13 +8,15 @@ export interface RouteMatch {
 
 interface CompiledRoute {
   segments: string[];
+  /** Whether the last segment captures the rest of the path (`*path`). */
+  rest: boolean;
   methods: RouteDefinition['methods'];
 }
 
-const compiled: CompiledRoute[] = ROUTES.map((route) => ({
-  segments: route.path.split('/').slice(1),
-  methods: route.methods,
-}));
+const compiled: CompiledRoute[] = ROUTES.map((route) => {
+  const segments = route.path.split('/').slice(1);
+  return { segments, rest: segments.at(-1)!.startsWith('*'), methods: route.methods };
+});
 
 /**
  * Matches already-decoded path segments (without the base path) against the
@@ -22,30 +24,24 @@ const compiled: CompiledRoute[] = ROUTES.map((route) => ({
  */
 export function matchRoute(segments: readonly string[]): RouteMatch | undefined {
   for (const route of compiled) {
+    // Routes of another length cannot match: skip them without looking (every request walks this table).
+    if (route.rest ? segments.length < route.segments.length : segments.length !== route.segments.length) continue;
     const params: Record<string, string> = {};
     let matched = true;
     for (let i = 0; i < route.segments.length; i++) {
       const pattern = route.segments[i]!;
       if (pattern.startsWith('*')) {
-        if (i >= segments.length) {
-          matched = false;
-          break;
-        }
         params[pattern.slice(1)] = segments.slice(i).join('/');
         return { methods: route.methods, params };
       }
-      const segment = segments[i];
-      if (segment === undefined) {
-        matched = false;
-        break;
-      }
+      const segment = segments[i]!;
       if (pattern.startsWith(':')) params[pattern.slice(1)] = segment;
       else if (pattern !== segment) {
         matched = false;
         break;
       }
     }
-    if (matched && segments.length === route.segments.length) return { methods: route.methods, params };
+    if (matched) return { methods: route.methods, params };
   }
   return undefined;
 }
