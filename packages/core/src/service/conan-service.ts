@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ApiTokens, grantAllows, parseApiToken } from '../auth/api-tokens.js';
+import { userLookupOf } from '../auth/authenticator.js';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import { CredentialVersions } from '../auth/credential-versions.js';
 import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
@@ -157,12 +158,12 @@ export class ConanService {
     this.logins = loginGuard(options);
     this.credentialVersions = credentialVersions(options);
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
-    const versions = this.credentialVersions;
-    // Without credential versions the authenticator cannot say a user is gone: tokens then live until revoked.
-    this.apiTokens = new ApiTokens(
-      options.metadata,
-      versions ? async (user) => (await versions.current(user)) !== undefined : undefined,
-    );
+    const lookupUser = userLookupOf(options.authenticator);
+    // Without a look-up the authenticator cannot say a user is gone: tokens then live until revoked.
+    this.apiTokens = new ApiTokens(options.metadata, {
+      ...(lookupUser ? { lookupUser } : {}),
+      cacheSeconds: options.credentialCacheSeconds ?? LOGIN_PROTECTION_DEFAULTS.credentialCacheSeconds,
+    });
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
     this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
