@@ -26,8 +26,9 @@ scope and pattern. Running servers look tokens up on every use: a revoked
 token fails at its next use on every node.
 
 Commands:
-  create USER   create a token for USER; prints the token alone on stdout,
-                once (only a hash of it is stored)
+  create USER   create a token for USER (a static, database or, with ldap
+                in search mode, directory user); prints the token alone on
+                stdout, once (only a hash of it is stored)
   list [USER]   list tokens (of USER): id, user, name, scope, pattern,
                 created, expires, last used
   revoke ID     revoke a token
