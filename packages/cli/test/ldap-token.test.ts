@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LDAP_ADMIN, LDAP_BASE, freePort, startSlapd, type Slapd } from '../../../test/support/slapd.js';
 import { basic, login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
@@ -29,6 +32,19 @@ async function writeConfig(ldap: object): Promise<string> {
   const file = join(temp.dir, 'cimmeria.json');
   await writeFile(file, JSON.stringify({ ldap, permissions: { write: [{ pattern: '*/*@*/*', users: ['@conan-writers'] }] } }));
   return file;
+}
+
+/** The real conan client (2.x), opt-in as in ldap-settings.test.ts: set CIMMERIA_CONAN_CLIENT to its executable. */
+const CONAN = [process.env.CIMMERIA_CONAN_CLIENT].find((p): p is string => !!p && existsSync(p));
+
+async function conan(home: string, cwd: string, ...args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(CONAN!, args, { cwd, env: { ...process.env, CONAN_HOME: home }, timeout: 60_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
 }
 
 const token = (config: string, ...args: string[]) =>
@@ -60,6 +76,31 @@ describe('issue 12: cimmeria token create for LDAP users', () => {
     expect(missing.stderr).toContain("No user 'nobody' in");
     expect(missing.stderr).toContain('the LDAP directory');
     expect(missing.stdout).toBe('');
+  });
+
+  // Opt-in (CIMMERIA_CONAN_CLIENT): needs the conan client (2.x).
+  it.skipIf(!CONAN)('with the real conan client: conan remote login with a directory user\'s token, then conan upload', async () => {
+    const config = await writeConfig(SEARCH_MODE);
+    const secret = (await token(config, 'create', 'alice')).stdout.trim();
+    expect(secret).toMatch(/^cim_/);
+    const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', join(temp.dir, 'data'), '--config', config, '--log-level', 'silent'], {
+      env: { CIMMERIA_LDAP_URL: slapd.url },
+      timeoutMs: 30_000,
+    });
+    servers.push(server);
+    const home = join(temp.dir, 'conan-home');
+    const recipe = join(temp.dir, 'recipe');
+    await mkdir(recipe);
+    await writeFile(join(recipe, 'conanfile.py'), 'from conan import ConanFile\n\nclass LdapToken(ConanFile):\n    name = "ldaptoken"\n    version = "1.0"\n');
+    const ok = async (...args: string[]) => {
+      const result = await conan(home, recipe, ...args);
+      expect(result.code, `conan ${args.join(' ')}:\n${result.output}`).toBe(0);
+    };
+    await ok('remote', 'add', 'cimmeria', server.url);
+    await ok('export', '.');
+    await ok('remote', 'login', 'cimmeria', 'alice', '-p', secret);
+    await ok('upload', 'ldaptoken/1.0', '-r', 'cimmeria', '-c');
+    expect((await fetch(`${server.url}/v2/conans/ldaptoken/1.0/_/_/latest`)).status).toBe(200);
   });
 
   it('bind DN template mode: refused with a message naming ldap.searchBase; directory down: refused, saying so', async () => {
