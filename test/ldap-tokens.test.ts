@@ -15,7 +15,7 @@ import { serveNode } from '@cimmeria/core/node';
 import { conformanceRegistry } from './support/conformance-registry.js';
 import { ldapAddUser, ldapDelete, ldapGroupMember, ldapModify, peopleDn } from './support/ldap-admin.js';
 import { basicAuth, login } from './support/login.js';
-import { LDAP_ADMIN, LDAP_BASE, LDAP_USERS, startSlapd, type Slapd } from './support/slapd.js';
+import { ACCOUNT_FLAGS_SCHEMA, LDAP_ADMIN, LDAP_BASE, LDAP_USERS, startSlapd, type Slapd } from './support/slapd.js';
 import { startSwitchableProxy } from './support/switchable-proxy.js';
 
 // Issue 12, API tokens of LDAP users: a directory user creates a token and
@@ -36,7 +36,7 @@ const LOCAL_PASSWORD = 'local-pass';
 let slapd: Slapd;
 let localHash: string;
 beforeAll(async () => {
-  slapd = await startSlapd();
+  slapd = await startSlapd({ schema: ACCOUNT_FLAGS_SCHEMA });
   localHash = await hashPassword(LOCAL_PASSWORD);
 });
 afterAll(async () => {
@@ -169,6 +169,29 @@ describe('issue 12, API tokens of LDAP users (slapd)', () => {
     await ldapModify(slapd.url, `dn: ${peopleDn(user)}\nchangetype: modify\nadd: employeeType\nemployeeType: disabled\n`);
     await pastCachePeriod();
     expect((await whoAmI(url, `Bearer ${token}`)).status).toBe(401);
+  });
+
+  it('accounts the directory marks disabled (Active Directory userAccountControl, 389 nsAccountLock) have their tokens refused', async () => {
+    const { url, registry } = await serverWith({ ...SEARCH, ...SERVICE_ACCOUNT });
+    const ad = await directoryUser(true);
+    const ds = await directoryUser(true);
+    const mark = (user: string, attribute: string, value: string) =>
+      ldapModify(slapd.url, `dn: ${peopleDn(user)}\nchangetype: modify\nadd: objectClass\nobjectClass: cimmeriaTestAccountFlags\n-\nadd: ${attribute}\n${attribute}: ${value}\n`);
+    const adToken = (await registry.service.apiTokens.create(ad.user)).token;
+    const dsToken = (await registry.service.apiTokens.create(ds.user)).token;
+    // NORMAL_ACCOUNT (512) alone is an enabled account.
+    await mark(ad.user, 'userAccountControl', '512');
+    await mark(ds.user, 'nsAccountLock', 'false');
+    await pastCachePeriod();
+    expect(await upload(url, `Bearer ${adToken}`)).toBe(200);
+    expect(await upload(url, `Bearer ${dsToken}`)).toBe(200);
+    // 514 = NORMAL_ACCOUNT | ACCOUNTDISABLE.
+    await ldapModify(slapd.url, `dn: ${peopleDn(ad.user)}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n`);
+    await ldapModify(slapd.url, `dn: ${peopleDn(ds.user)}\nchangetype: modify\nreplace: nsAccountLock\nnsAccountLock: TRUE\n`);
+    await pastCachePeriod();
+    expect((await whoAmI(url, `Bearer ${adToken}`)).status).toBe(401);
+    expect((await whoAmI(url, `Bearer ${dsToken}`)).status).toBe(401);
+    await expect(registry.service.apiTokens.create(ad.user)).rejects.toThrow(`No user '${ad.user}'`);
   });
 
   it('a directory that is down or hangs answers token checks 503 (not 401, not a grant); back up, the token works again', async () => {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ConanError, UserLookupUnsupportedError, withinDeadline, type Authenticator, type Principal } from '@cimmeria/core';
-import { Client, InvalidCredentialsError, SizeLimitExceededError } from 'ldapts';
+import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
 import { escapeDnValue, escapeFilterValue, fillTemplate } from './escape.js';
 
 /** Group look-up and mapping of {@link LdapAuthenticatorOptions}. */
@@ -39,9 +39,9 @@ export interface LdapAuthenticatorOptions {
   /**
    * Search mode: filter finding the user, `{user}` escaped (RFC 4515).
    * Default `(uid={user})`. Logins and API token checks both use it, so a
-   * filter that leaves out disabled accounts (e.g. Active Directory's
-   * `(&(sAMAccountName={user})(!(userAccountControl:1.2.840.113556.1.4.803:=2)))`)
-   * disables their tokens too.
+   * filter that leaves out accounts (e.g. `(&(uid={user})(!(employeeType=disabled)))`)
+   * disables their tokens too; accounts marked disabled the usual ways
+   * (Active Directory, 389 Directory Server, OpenLDAP ppolicy) are refused without it.
    */
   searchFilter?: string;
   /** Upgrade `ldap://` connections with StartTLS before any bind. */
@@ -60,13 +60,32 @@ export interface LdapAuthenticatorOptions {
 
 /** Longest login name sent to the directory. */
 const MAX_USER_LENGTH = 256;
-
-/** '@' names are the groups' namespace in permission rules: no user may take one. */
-const acceptableName = (user: string) => user !== '' && user.length <= MAX_USER_LENGTH && !user.startsWith('@');
 const DEFAULT_TIMEOUT_MS = 5000;
 /** Most group entries read per login. */
 const MAX_GROUPS = 1000;
 const DEFAULT_GROUP_FILTER = '(|(member={dn})(uniqueMember={dn})(memberUid={user}))';
+
+/** '@' names are the groups' namespace in permission rules: no user may take one. */
+const acceptableName = (user: string) => user !== '' && user.length <= MAX_USER_LENGTH && !user.startsWith('@');
+
+/**
+ * Attributes by which directories mark an account disabled: Active
+ * Directory's userAccountControl (bit 2, ACCOUNTDISABLE), 389 Directory
+ * Server / FreeIPA's nsAccountLock, OpenLDAP ppolicy's administrative lock
+ * (pwdAccountLockedTime 000001010000Z; a timed lockout after failed binds
+ * is not a disabled account). Binds of such accounts fail anyway; a
+ * look-up without a password has to read them.
+ */
+const DISABLED_ATTRIBUTES = ['userAccountControl', 'nsAccountLock', 'pwdAccountLockedTime'];
+const ACCOUNTDISABLE = 2;
+
+function isDisabled(entry: Record<string, unknown>): boolean {
+  const values = new Map(Object.entries(entry).map(([key, value]) => [key.toLowerCase(), ([] as unknown[]).concat(value).map(String)]));
+  const control = Number(values.get('useraccountcontrol')?.[0]);
+  if (Number.isInteger(control) && (control & ACCOUNTDISABLE) !== 0) return true;
+  if (values.get('nsaccountlock')?.[0]?.toLowerCase() === 'true') return true;
+  return values.get('pwdaccountlockedtime')?.[0] === '000001010000Z';
+}
 
 /** Why {@link LdapAuthenticator.lookupUser} cannot work with a bind DN template: it names the settings to add. */
 export const LDAP_NO_LOOKUP_MESSAGE =
@@ -92,7 +111,7 @@ class LdapDeadlineError extends Error {
  *
  * `lookupUser` (search mode only: it searches as the service account, or
  * anonymously) finds a user without their password, for API tokens: a user
- * gone from the directory, or no longer matched by `searchFilter`, has their
+ * gone from the directory, disabled there, or no longer matched by `searchFilter`, has their
  * tokens refused, and tokens carry the user's groups as of each check. With a
  * bind DN template it throws {@link UserLookupUnsupportedError}
  * ({@link LDAP_NO_LOOKUP_MESSAGE}), so no token is created for directory users.
@@ -129,7 +148,8 @@ export class LdapAuthenticator implements Authenticator {
   /**
    * The user as the directory has it now, found without their password (as
    * the service account, or anonymously): with its mapped groups, or
-   * `undefined` when no entry (or several) matches `searchFilter`. Throws
+   * `undefined` when no entry (or several) matches `searchFilter` or the
+   * entry is marked disabled (see `DISABLED_ATTRIBUTES`). Throws
    * `UNAVAILABLE` when the directory does not answer in time, and
    * {@link UserLookupUnsupportedError} with a bind DN template.
    */
@@ -138,8 +158,8 @@ export class LdapAuthenticator implements Authenticator {
     if (this.options.searchBase === undefined) throw new UserLookupUnsupportedError(LDAP_NO_LOOKUP_MESSAGE);
     return this.withDirectory(async (client) => {
       if (this.options.startTls) await client.startTLS(this.tlsOptions);
-      const dn = await this.userDn(client, user);
-      return dn === undefined ? undefined : this.principal(client, user, dn);
+      const entry = await this.findUser(client, user, DISABLED_ATTRIBUTES);
+      return entry === undefined || isDisabled(entry) ? undefined : this.principal(client, user, entry.dn);
     });
   }
 
@@ -186,17 +206,23 @@ export class LdapAuthenticator implements Authenticator {
 
   /** The DN to bind as: from the template, or found by a search (`undefined`: no such user, or not one). */
   private async userDn(client: Client, user: string): Promise<string | undefined> {
-    const { searchBase, searchFilter = '(uid={user})', bindDn } = this.options;
+    const { searchBase, bindDn } = this.options;
     if (searchBase === undefined) return fillTemplate(bindDn!, user, escapeDnValue);
+    return (await this.findUser(client, user, ['dn']))?.dn;
+  }
+
+  /** The user's entry found under `searchBase` with `attributes` (`undefined`: none, or several). */
+  private async findUser(client: Client, user: string, attributes: string[]): Promise<Entry | undefined> {
+    const { searchBase, searchFilter = '(uid={user})' } = this.options;
     await this.bindServiceAccount(client);
     try {
-      const { searchEntries } = await client.search(searchBase, {
+      const { searchEntries } = await client.search(searchBase!, {
         scope: 'sub',
         filter: fillTemplate(searchFilter, user, escapeFilterValue),
-        attributes: ['dn'],
+        attributes,
         sizeLimit: 2,
       });
-      return searchEntries.length === 1 ? searchEntries[0]!.dn : undefined;
+      return searchEntries.length === 1 ? searchEntries[0] : undefined;
     } catch (error) {
       // Several entries match: whose password would it be? Nobody's.
       if (error instanceof SizeLimitExceededError) return undefined;
