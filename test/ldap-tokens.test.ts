@@ -49,14 +49,17 @@ afterEach(async () => {
 });
 
 /** A server with a static user `local` and the directory's users after it; `@conan-writers` and `local` may write. */
-async function serverWith(ldap: Partial<LdapAuthenticatorOptions>): Promise<{ url: string; registry: Registry }> {
+async function serverWith(
+  ldap: Partial<LdapAuthenticatorOptions>,
+  credentialCacheSeconds = CACHE_SECONDS,
+): Promise<{ url: string; registry: Registry }> {
   const { registry, dispose } = await conformanceRegistry({
     authenticator: firstOf(
       new PasswordAuthenticator(new StaticUsers({ local: localHash })),
       new LdapAuthenticator({ url: slapd.url, groups: GROUPS, onError: () => {}, ...ldap }),
     ),
     authorizer: new ConanServerAuthorizer({ write: [{ pattern: '*/*@*/*', users: ['@conan-writers', 'local'] }] }),
-    credentialCacheSeconds: CACHE_SECONDS,
+    credentialCacheSeconds,
   });
   const node = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
   cleanups.push(async () => {
@@ -192,6 +195,19 @@ describe('issue 12, API tokens of LDAP users (slapd)', () => {
     expect((await whoAmI(url, `Bearer ${adToken}`)).status).toBe(401);
     expect((await whoAmI(url, `Bearer ${dsToken}`)).status).toBe(401);
     await expect(registry.service.apiTokens.create(ad.user)).rejects.toThrow(`No user '${ad.user}'`);
+  });
+
+  it('the directory is asked once per user per cache period, however many requests (concurrent ones share the look-up)', async () => {
+    const proxy = await startSwitchableProxy(Number(new URL(slapd.url).port));
+    cleanups.push(proxy.stop);
+    const { url, registry } = await serverWith({ url: proxy.url, ...SEARCH, ...SERVICE_ACCOUNT }, 60);
+    const { user } = await directoryUser(true);
+    const { token } = await registry.service.apiTokens.create(user);
+    const before = proxy.connections;
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => whoAmI(url, `Bearer ${token}`)));
+    expect(statuses.map((s) => s.status)).toEqual(Array(20).fill(200));
+    for (let i = 0; i < 10; i++) expect(await upload(url, basicAuth(user, token))).toBe(200);
+    expect(proxy.connections - before).toBe(1);
   });
 
   it('a directory that is down or hangs answers token checks 503 (not 401, not a grant); back up, the token works again', async () => {

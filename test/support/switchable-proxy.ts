@@ -6,6 +6,8 @@ export type ProxyMode = 'forward' | 'refuse' | 'hang';
 /** A loopback TCP proxy to a port that can be switched to refuse or to swallow connections: a directory outage on demand. */
 export interface SwitchableProxy {
   url: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
   set(mode: ProxyMode): void;
   stop(): Promise<void>;
 }
@@ -13,6 +15,7 @@ export interface SwitchableProxy {
 /** Starts a proxy on a random loopback port forwarding to `127.0.0.1:targetPort`; `scheme` names the URL (`ldap`). */
 export async function startSwitchableProxy(targetPort: number, scheme = 'ldap'): Promise<SwitchableProxy> {
   let mode: ProxyMode = 'forward';
+  let connections = 0;
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -21,6 +24,7 @@ export async function startSwitchableProxy(targetPort: number, scheme = 'ldap'):
   };
   const server = createServer((client) => {
     track(client);
+    connections++;
     if (mode === 'refuse') return void client.destroy();
     if (mode === 'hang') return;
     const upstream = connect(targetPort, '127.0.0.1');
@@ -33,6 +37,9 @@ export async function startSwitchableProxy(targetPort: number, scheme = 'ldap'):
   const { port } = server.address() as { port: number };
   return {
     url: `${scheme}://127.0.0.1:${port}`,
+    get connections() {
+      return connections;
+    },
     set(next) {
       mode = next;
       // Connections made before the outage go down with it.

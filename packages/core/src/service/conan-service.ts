@@ -203,7 +203,7 @@ export class ConanService {
 
   /** A user's API token given as password: a wrong one counts as a failed login of that user. */
   private apiTokenLogin(user: string, token: string, context: LoginContext): Promise<Principal> {
-    return this.logins.checkWith(user, context.clientAddress, () => this.apiTokens.verify(token, user));
+    return this.logins.checkWith(user, context.clientAddress, () => this.apiTokens.verify(token, user), undefined, token);
   }
 
   /**
@@ -216,7 +216,7 @@ export class ConanService {
     const apiToken = parseApiToken(token);
     if (apiToken) {
       // Throttled per token id and address: guessing secrets is guessing passwords.
-      return this.logins.checkWith(`token:${apiToken.id}`, context.clientAddress, () => this.apiTokens.verify(token), 'Invalid token');
+      return this.logins.checkWith(`token:${apiToken.id}`, context.clientAddress, () => this.apiTokens.verify(token), 'Invalid token', token);
     }
     const { principal, credentialVersion, apiTokenId } = await this.tokens.verifyClaims(token);
     if (apiTokenId !== undefined) {
