@@ -66,6 +66,16 @@ member: uid=alice,ou=people,${LDAP_BASE}
   ].join('\n');
 }
 
+/**
+ * Active Directory's userAccountControl and 389 Directory Server's
+ * nsAccountLock (their real OIDs), on an auxiliary class under a private
+ * arc, so OpenLDAP can hold the marks other directories put on disabled accounts.
+ */
+export const ACCOUNT_FLAGS_SCHEMA = `attributetype ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+objectclass ( 1.3.6.1.4.1.55555.1.1 NAME 'cimmeriaTestAccountFlags' AUXILIARY MAY ( userAccountControl $ nsAccountLock ) )
+`;
+
 /** A free loopback port (closed again: slapd binds it next). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -113,8 +123,10 @@ async function makeCertificates(dir: string): Promise<{ ca: string; cert: string
  * Starts OpenLDAP's slapd on a random loopback port with a generated
  * slapd.conf (mdb backend) in a temp directory, loaded with {@link LDAP_USERS}
  * and the group `conan-writers` (alice). No system service is involved.
+ * `schema`: more schema text (slapd.conf syntax), e.g. attributes of other
+ * directories ({@link ACCOUNT_FLAGS_SCHEMA}).
  */
-export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd> {
+export async function startSlapd(options: { tls?: boolean; schema?: string } = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'cimmeria-slapd-'));
   await mkdir(join(dir, 'db'));
   const certs = options.tls ? await makeCertificates(dir) : undefined;
@@ -124,6 +136,7 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     schema('cosine'),
     schema('inetorgperson'),
     schema('nis'),
+    ...(options.schema === undefined ? [] : [`include ${join(dir, 'extra.schema')}`]),
     `pidfile ${join(dir, 'slapd.pid')}`,
     ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
     // Like many directories (Active Directory among them): a DN with an empty password binds anonymously.
@@ -141,6 +154,7 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     'maxsize 10485760',
     '',
   ].join('\n');
+  if (options.schema !== undefined) await writeFile(join(dir, 'extra.schema'), options.schema);
   await writeFile(join(dir, 'slapd.conf'), conf);
   await writeFile(join(dir, 'data.ldif'), ldif());
   await run(SLAPADD, ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);

@@ -1,2 +1,2 @@
-export { LdapAuthenticator, type LdapAuthenticatorOptions, type LdapGroupOptions } from './ldap-authenticator.js';
+export { LDAP_NO_LOOKUP_MESSAGE, LdapAuthenticator, type LdapAuthenticatorOptions, type LdapGroupOptions } from './ldap-authenticator.js';
 export { escapeDnValue, escapeFilterValue } from './escape.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { ConanError, withinDeadline, type Authenticator, type Principal } from '@cimmeria/core';
-import { Client, InvalidCredentialsError, SizeLimitExceededError } from 'ldapts';
+import { ConanError, UserLookupUnsupportedError, withinDeadline, type Authenticator, type Principal } from '@cimmeria/core';
+import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
 import { escapeDnValue, escapeFilterValue, fillTemplate } from './escape.js';
 
 /** Group look-up and mapping of {@link LdapAuthenticatorOptions}. */
@@ -36,7 +36,13 @@ export interface LdapAuthenticatorOptions {
   bindPassword?: string;
   /** Search mode: where the user's entry is looked up before binding as it. */
   searchBase?: string;
-  /** Search mode: filter finding the user, `{user}` escaped (RFC 4515). Default `(uid={user})`. */
+  /**
+   * Search mode: filter finding the user, `{user}` escaped (RFC 4515).
+   * Default `(uid={user})`. Logins and API token checks both use it, so a
+   * filter that leaves out accounts (e.g. `(&(uid={user})(!(employeeType=disabled)))`)
+   * disables their tokens too; accounts marked disabled the usual ways
+   * (Active Directory, 389 Directory Server, OpenLDAP ppolicy) are refused without it.
+   */
   searchFilter?: string;
   /** Upgrade `ldap://` connections with StartTLS before any bind. */
   startTls?: boolean;
@@ -44,7 +50,7 @@ export interface LdapAuthenticatorOptions {
   tlsCa?: string | Buffer;
   /** Check the server's certificate (default `true`). */
   tlsRejectUnauthorized?: boolean;
-  /** Deadline of a whole login (connecting, binds, searches), in ms. Default 5000. */
+  /** Deadline of a whole login or user look-up (connecting, binds, searches), in ms. Default 5000. */
   timeoutMs?: number;
   /** Optional group -> permission-name mapping. */
   groups?: LdapGroupOptions;
@@ -59,9 +65,36 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_GROUPS = 1000;
 const DEFAULT_GROUP_FILTER = '(|(member={dn})(uniqueMember={dn})(memberUid={user}))';
 
+/** '@' names are the groups' namespace in permission rules: no user may take one. */
+const acceptableName = (user: string) => user !== '' && user.length <= MAX_USER_LENGTH && !user.startsWith('@');
+
+/**
+ * Attributes by which directories mark an account disabled: Active
+ * Directory's userAccountControl (bit 2, ACCOUNTDISABLE), 389 Directory
+ * Server / FreeIPA's nsAccountLock, OpenLDAP ppolicy's administrative lock
+ * (pwdAccountLockedTime 000001010000Z; a timed lockout after failed binds
+ * is not a disabled account). Binds of such accounts fail anyway; a
+ * look-up without a password has to read them.
+ */
+const DISABLED_ATTRIBUTES = ['userAccountControl', 'nsAccountLock', 'pwdAccountLockedTime'];
+const ACCOUNTDISABLE = 2;
+
+function isDisabled(entry: Record<string, unknown>): boolean {
+  const values = new Map(Object.entries(entry).map(([key, value]) => [key.toLowerCase(), ([] as unknown[]).concat(value).map(String)]));
+  const control = Number(values.get('useraccountcontrol')?.[0]);
+  if (Number.isInteger(control) && (control & ACCOUNTDISABLE) !== 0) return true;
+  if (values.get('nsaccountlock')?.[0]?.toLowerCase() === 'true') return true;
+  return values.get('pwdaccountlockedtime')?.[0] === '000001010000Z';
+}
+
+/** Why {@link LdapAuthenticator.lookupUser} cannot work with a bind DN template: it names the settings to add. */
+export const LDAP_NO_LOOKUP_MESSAGE =
+  'API tokens of directory users need the directory searched without their password, which a bind DN template cannot do: ' +
+  'set ldap.searchBase (search mode), with ldap.bindDn + ldap.bindPassword of a service account unless the directory allows anonymous search';
+
 class LdapDeadlineError extends Error {
   constructor(ms: number) {
-    super(`LDAP login took longer than ${ms} ms`);
+    super(`LDAP call took longer than ${ms} ms`);
     this.name = 'LdapDeadlineError';
   }
 }
@@ -75,6 +108,13 @@ class LdapDeadlineError extends Error {
  * failing directory throws `UNAVAILABLE` (503), never a 500. Empty passwords
  * are refused without a bind: LDAP takes them as an anonymous bind, which
  * would succeed for anyone.
+ *
+ * `lookupUser` (search mode only: it searches as the service account, or
+ * anonymously) finds a user without their password, for API tokens: a user
+ * gone from the directory, disabled there, or no longer matched by `searchFilter`, has their
+ * tokens refused, and tokens carry the user's groups as of each check. With a
+ * bind DN template it throws {@link UserLookupUnsupportedError}
+ * ({@link LDAP_NO_LOOKUP_MESSAGE}), so no token is created for directory users.
  *
  * It has no `credentialVersion`: the directory cannot say cheaply when a
  * password changed, so session tokens of directory users live their full
@@ -101,8 +141,30 @@ export class LdapAuthenticator implements Authenticator {
   }
 
   async authenticate(user: string, password: string): Promise<Principal | undefined> {
-    // '@' names are the groups' namespace in permission rules: no user may take one.
-    if (password === '' || user === '' || user.length > MAX_USER_LENGTH || user.startsWith('@')) return undefined;
+    if (password === '' || !acceptableName(user)) return undefined;
+    return this.withDirectory((client) => this.login(client, user, password));
+  }
+
+  /**
+   * The user as the directory has it now, found without their password (as
+   * the service account, or anonymously): with its mapped groups, or
+   * `undefined` when no entry (or several) matches `searchFilter` or the
+   * entry is marked disabled (see `DISABLED_ATTRIBUTES`). Throws
+   * `UNAVAILABLE` when the directory does not answer in time, and
+   * {@link UserLookupUnsupportedError} with a bind DN template.
+   */
+  async lookupUser(user: string): Promise<Principal | undefined> {
+    if (!acceptableName(user)) return undefined;
+    if (this.options.searchBase === undefined) throw new UserLookupUnsupportedError(LDAP_NO_LOOKUP_MESSAGE);
+    return this.withDirectory(async (client) => {
+      if (this.options.startTls) await client.startTLS(this.tlsOptions);
+      const entry = await this.findUser(client, user, DISABLED_ATTRIBUTES);
+      return entry === undefined || isDisabled(entry) ? undefined : this.principal(client, user, entry.dn);
+    });
+  }
+
+  /** Runs `work` on a fresh connection within the deadline; directory failures become `UNAVAILABLE`. */
+  private async withDirectory<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = new Client({
       url: this.options.url,
       timeout: this.timeoutMs,
@@ -112,7 +174,7 @@ export class LdapAuthenticator implements Authenticator {
       strictDN: false,
     });
     try {
-      const outcome = await withinDeadline(this.timeoutMs, () => this.login(client, user, password));
+      const outcome = await withinDeadline(this.timeoutMs, () => work(client));
       if (outcome === 'timeout') throw new LdapDeadlineError(this.timeoutMs);
       return outcome.value;
     } catch (error) {
@@ -134,23 +196,33 @@ export class LdapAuthenticator implements Authenticator {
       if (error instanceof InvalidCredentialsError) return undefined;
       throw error;
     }
+    return this.principal(client, user, dn);
+  }
+
+  private async principal(client: Client, user: string, dn: string): Promise<Principal> {
     const groups = await this.groupNames(client, user, dn);
     return groups.length > 0 ? { name: user, groups } : { name: user };
   }
 
   /** The DN to bind as: from the template, or found by a search (`undefined`: no such user, or not one). */
   private async userDn(client: Client, user: string): Promise<string | undefined> {
-    const { searchBase, searchFilter = '(uid={user})', bindDn } = this.options;
+    const { searchBase, bindDn } = this.options;
     if (searchBase === undefined) return fillTemplate(bindDn!, user, escapeDnValue);
+    return (await this.findUser(client, user, ['dn']))?.dn;
+  }
+
+  /** The user's entry found under `searchBase` with `attributes` (`undefined`: none, or several). */
+  private async findUser(client: Client, user: string, attributes: string[]): Promise<Entry | undefined> {
+    const { searchBase, searchFilter = '(uid={user})' } = this.options;
     await this.bindServiceAccount(client);
     try {
-      const { searchEntries } = await client.search(searchBase, {
+      const { searchEntries } = await client.search(searchBase!, {
         scope: 'sub',
         filter: fillTemplate(searchFilter, user, escapeFilterValue),
-        attributes: ['dn'],
+        attributes,
         sizeLimit: 2,
       });
-      return searchEntries.length === 1 ? searchEntries[0]!.dn : undefined;
+      return searchEntries.length === 1 ? searchEntries[0] : undefined;
     } catch (error) {
       // Several entries match: whose password would it be? Nobody's.
       if (error instanceof SizeLimitExceededError) return undefined;

@@ -30,7 +30,7 @@ export const ADMIN_WRITE_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users:
 export interface BuildRegistryOptions extends OpenMetadataOptions {
   /** Measure the registry's requests, transfers and store calls there. */
   metrics?: RegistryMetrics;
-  /** The LDAP directory failed during a login (unreachable, timed out...); the client got 503. */
+  /** The LDAP directory failed during a login or an API token check (unreachable, timed out...); the client got 503. */
   onDirectoryError?: (error: unknown) => void;
 }
 

@@ -66,7 +66,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
   const opened = await buildRegistry(config, {
     ...(metrics ? { metrics } : {}),
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool reconnects on demand'),
-    onDirectoryError: (error) => logger.warn({ err: error }, 'LDAP directory failed during a login; answered 503'),
+    onDirectoryError: (error) => logger.warn({ err: error }, 'LDAP directory failed during a login or an API token check; answered 503'),
   });
   if (metrics && opened.metadata.poolUsage) metrics.observePool(opened.metadata.poolUsage);
   let draining = false;

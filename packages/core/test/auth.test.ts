@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { PasswordAuthenticator, StaticUsers, chainHashSources, firstOf } from '../src/auth/authenticator.js';
+import {
+  PasswordAuthenticator,
+  StaticUsers,
+  UserLookupUnsupportedError,
+  chainHashSources,
+  firstOf,
+  type Authenticator,
+} from '../src/auth/authenticator.js';
+import { ConanError } from '../src/service/errors.js';
 import { hashPassword, verifyPassword } from '../src/auth/password-hash.js';
 import { TokenService } from '../src/auth/tokens.js';
 
@@ -32,6 +40,34 @@ describe('authenticators', () => {
     expect(await chain.authenticate('admin', 'admin')).toEqual({ name: 'admin' });
     expect(await chain.authenticate('admin', 'demo')).toBeUndefined();
     expect(await chain.authenticate('nobody', 'x')).toBeUndefined();
+  });
+  it('issue 12, API tokens of directory users: firstOf looks users up in order, past an authenticator that cannot, and never past an outage', async () => {
+    const passwords = new PasswordAuthenticator(new StaticUsers({ demo: await hashPassword('demo') }));
+    const cannot: Authenticator = {
+      authenticate: async () => undefined,
+      lookupUser: async () => {
+        throw new UserLookupUnsupportedError('set searchBase');
+      },
+    };
+    const directory: Authenticator = {
+      authenticate: async () => undefined,
+      lookupUser: async (user) => (user === 'carol' ? { name: 'carol', groups: ['@writers'] } : undefined),
+    };
+    const chain = firstOf(cannot, passwords, directory);
+    expect(await chain.lookupUser!('demo')).toEqual({ name: 'demo' });
+    expect(await chain.lookupUser!('carol')).toEqual({ name: 'carol', groups: ['@writers'] });
+    // Nobody knows the user and one could not ask: say why, rather than "no such user".
+    await expect(chain.lookupUser!('nobody')).rejects.toThrow('set searchBase');
+    expect(await firstOf(passwords, directory).lookupUser!('nobody')).toBeUndefined();
+    const down: Authenticator = {
+      authenticate: async () => undefined,
+      lookupUser: async () => {
+        throw new ConanError('UNAVAILABLE', 'directory down');
+      },
+    };
+    await expect(firstOf(passwords, down, directory).lookupUser!('carol')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Without lookupUser or credentialVersion anywhere, the chain cannot tell either.
+    expect(firstOf({ authenticate: async () => undefined }).lookupUser).toBeUndefined();
   });
 });
 

@@ -1,5 +1,17 @@
-import { API_TOKEN_SCOPES, ApiTokens, ConanError, formatTime, parseTokenLifetime, type ApiTokenRecord, type ApiTokenScope } from '@cimmeria/core';
+import {
+  API_TOKEN_SCOPES,
+  ApiTokens,
+  ConanError,
+  UserLookupUnsupportedError,
+  formatTime,
+  parseTokenLifetime,
+  type ApiTokenRecord,
+  type ApiTokenScope,
+  type MetadataStore,
+} from '@cimmeria/core';
 import { openMetadataStore } from '../backends/open-metadata.js';
+import type { CimmeriaConfig } from '../config/schema.js';
+import { ldapAuthenticator } from '../ldap.js';
 import { cliActor } from '../cli-actor.js';
 import { CommandError, UsageError } from '../errors.js';
 import { BACKEND_OPTIONS, METADATA_USAGE, loadBackendConfig } from './backend-options.js';
@@ -14,8 +26,9 @@ scope and pattern. Running servers look tokens up on every use: a revoked
 token fails at its next use on every node.
 
 Commands:
-  create USER   create a token for USER; prints the token alone on stdout,
-                once (only a hash of it is stored)
+  create USER   create a token for USER (a static, database or, with ldap
+                in search mode, directory user); prints the token alone on
+                stdout, once (only a hash of it is stored)
   list [USER]   list tokens (of USER): id, user, name, scope, pattern,
                 created, expires, last used
   revoke ID     revoke a token
@@ -65,6 +78,32 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
+/**
+ * Throws unless `user` is a static or database user, or (with `ldap`) found
+ * in the directory now: as the server would check the token, without the
+ * user's password.
+ */
+async function requireUser(user: string, config: CimmeriaConfig, store: MetadataStore, description: string): Promise<void> {
+  if (user in config.users || (await store.getPasswordHash(user)) !== undefined) return;
+  if (!config.ldap) throw new CommandError(`No user '${user}' in ${description} or the configuration`);
+  const failures: unknown[] = [];
+  const directory = await ldapAuthenticator(config.ldap, (error) => failures.push(error));
+  let found;
+  try {
+    found = await directory.lookupUser(user);
+  } catch (error) {
+    if (error instanceof UserLookupUnsupportedError) {
+      throw new CommandError(`No user '${user}' in ${description} or the configuration, and the LDAP directory cannot be asked: ${error.message}`);
+    }
+    if (error instanceof ConanError && error.code === 'UNAVAILABLE') {
+      const why = failures[0] instanceof Error ? `: ${failures[0].message}` : '';
+      throw new CommandError(`The LDAP directory ${config.ldap.url} did not answer${why}`);
+    }
+    throw error;
+  }
+  if (!found) throw new CommandError(`No user '${user}' in ${description}, the configuration or the LDAP directory`);
+}
+
 /** `cimmeria token create|list|revoke`. Resolves with the exit code. */
 export async function tokenCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS, 'token');
@@ -100,9 +139,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
     switch (command) {
       case 'create': {
         const user = arg!;
-        if (!(user in config.users) && (await store.getPasswordHash(user)) === undefined) {
-          throw new CommandError(`No user '${user}' in ${description} or the configuration`);
-        }
+        await requireUser(user, config, store, description);
         let created;
         try {
           created = await tokens.create(user, {

@@ -2,8 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiTokenRecord, ApiTokenScope, AuditActor, MetadataStore } from '../metadata/metadata-store.js';
 import type { RecipeRef } from '../reference/references.js';
 import { ConanError } from '../service/errors.js';
+import { UserLookupUnsupportedError } from './authenticator.js';
 import { compileRecipePattern, type Permission } from './authorizer.js';
 import { LruMap } from './lru-map.js';
+import { PerUserCache } from './per-user-cache.js';
 import type { ApiTokenGrant, Principal } from './principal.js';
 
 /** Every API token starts with this, so leaked tokens can be searched for (e.g. by secret scanners). */
@@ -68,6 +70,22 @@ export interface CreateApiTokenOptions {
   actor?: AuditActor;
 }
 
+/** Options of {@link ApiTokens}. */
+export interface ApiTokensOptions {
+  /**
+   * Who a user is now, without their password (see
+   * `Authenticator.lookupUser`; `userLookupOf(authenticator)` gives it for
+   * any authenticator): `undefined` once the user is removed. Tokens carry
+   * the groups it answers at each check, and are only created for users it
+   * knows. Without it every user is taken to exist, with no groups.
+   */
+  lookupUser?: (user: string) => Promise<Principal | undefined>;
+  /** How long an answer of `lookupUser` is relied on, in seconds (`credentialCacheSeconds`). Default 5. */
+  cacheSeconds?: number;
+  /** Most users whose answers are cached. Default 10,000. */
+  maxCachedUsers?: number;
+}
+
 /** A newly created token: `token` is the secret, shown this once and never again. */
 export interface CreatedApiToken {
   token: string;
@@ -78,22 +96,33 @@ export interface CreatedApiToken {
  * Long-lived API tokens (for CI): created for a user, stored as a sha256 of
  * their secret, narrowed by a scope and a recipe pattern. Every use looks
  * the token up in the metadata store (one primary-key read, no cache), so
- * a revoked token fails on every node at its next use.
+ * a revoked token fails on every node at its next use. The token's user is
+ * looked up (cached for `cacheSeconds`): a removed user's tokens fail, and
+ * the token has the user's current groups.
  */
 export class ApiTokens {
   private readonly touched = new LruMap<string, number>(10_000);
+  private readonly users: PerUserCache<Principal | undefined> | undefined;
+  private readonly lookupUser: ((user: string) => Promise<Principal | undefined>) | undefined;
 
-  /**
-   * @param metadata where tokens are kept.
-   * @param userExists whether a user still exists (tokens of a removed user
-   *   stop working); without it every user is taken to exist.
-   */
+  /** @param metadata where tokens are kept. */
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly userExists: (user: string) => Promise<boolean> = async () => true,
-  ) {}
+    options: ApiTokensOptions = {},
+  ) {
+    const { lookupUser } = options;
+    this.lookupUser = lookupUser;
+    this.users = lookupUser
+      ? new PerUserCache(lookupUser, { maxAgeSeconds: options.cacheSeconds ?? 5, maxEntries: options.maxCachedUsers ?? 10_000 })
+      : undefined;
+  }
 
-  /** Creates a token for `user`; throws `BAD_REQUEST` for a bad name or pattern. */
+  /**
+   * Creates a token for `user`; throws `BAD_REQUEST` for a bad name or
+   * pattern or an unknown user, `FORBIDDEN` ({@link UserLookupUnsupportedError})
+   * when the user's tokens could not be checked, `UNAVAILABLE` when the
+   * user directory does not answer.
+   */
   async create(user: string, options: CreateApiTokenOptions = {}): Promise<CreatedApiToken> {
     const name = options.name ?? 'token';
     if (name.length === 0 || name.length > MAX_API_TOKEN_NAME_LENGTH) {
@@ -109,6 +138,8 @@ export class ApiTokens {
     if (expiresInSeconds !== undefined && !(Number.isFinite(expiresInSeconds) && expiresInSeconds > 0)) {
       throw new ConanError('BAD_REQUEST', 'Token lifetime must be a positive number of seconds');
     }
+    // Asked now (and not cached for checks): a token of a user that cannot be checked would be refused at every use.
+    if (this.lookupUser && (await this.lookupUser(user)) === undefined) throw new ConanError('BAD_REQUEST', `No user '${user}'`);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const record = await this.metadata.createApiToken({
@@ -136,7 +167,8 @@ export class ApiTokens {
   /**
    * The principal of a token's secret, or `undefined` when it is not a
    * valid token (of `user`, when given): unknown, revoked, expired, wrong
-   * secret, or its user removed.
+   * secret, or its user removed. Throws `UNAVAILABLE` when the user
+   * directory does not answer: neither a grant nor a refusal.
    */
   async verify(token: string, user?: string): Promise<Principal | undefined> {
     const parsed = parseApiToken(token);
@@ -161,14 +193,28 @@ export class ApiTokens {
   private async principalOf(record: ApiTokenRecord, user: string | undefined): Promise<Principal | undefined> {
     if (user !== undefined && record.user !== user) return undefined;
     if (record.expiresAtMicros !== undefined && record.expiresAtMicros <= Date.now() * 1000) return undefined;
-    if (!(await this.userExists(record.user))) return undefined;
+    const current = await this.currentUser(record.user);
+    if (!current) return undefined;
     this.noteUse(record.id);
     const apiToken: ApiTokenGrant = {
       id: record.id,
       scope: record.scope,
       ...(record.pattern === undefined ? {} : { pattern: record.pattern }),
     };
-    return { name: record.user, apiToken };
+    // The user's groups as of now: leaving a group takes its permissions from the token too.
+    const groups = current.groups && current.groups.length > 0 ? { groups: current.groups } : {};
+    return { name: record.user, ...groups, apiToken };
+  }
+
+  /** The token user as known at most `cacheSeconds` ago; `undefined` when gone or not checkable. */
+  private async currentUser(user: string): Promise<Principal | undefined> {
+    if (!this.users) return { name: user };
+    try {
+      return await this.users.current(user);
+    } catch (error) {
+      if (error instanceof UserLookupUnsupportedError) return undefined;
+      throw error;
+    }
   }
 
   /** Records a use now and then: a write per request would cost more than the answer. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ConanError } from '../service/errors.js';
 import { dummyPasswordHash, verifyPassword } from './password-hash.js';
 import type { Principal } from './principal.js';
 
@@ -18,6 +19,46 @@ export interface Authenticator {
    * method tokens stay valid until they expire.
    */
   credentialVersion?(user: string): Promise<string | undefined>;
+  /**
+   * Optional: who the user named `user` is now, asked without their
+   * password: the principal with its current `groups`, or `undefined` when
+   * there is no such user any more (removed, or disabled where the
+   * directory says so). API tokens are checked with it (answers cached for
+   * `credentialCacheSeconds`), so a token never grants more than its user
+   * has now. Throw `ConanError('UNAVAILABLE')` when the directory cannot
+   * answer (token checks get 503), and {@link UserLookupUnsupportedError}
+   * when this authenticator, as configured, cannot look users up (no API
+   * tokens for its users). Without this method, `credentialVersion` says
+   * whether the user exists; without either, every user is taken to exist.
+   */
+  lookupUser?(user: string): Promise<Principal | undefined>;
+}
+
+/**
+ * Thrown by `Authenticator.lookupUser` when users cannot be looked up
+ * without their password as configured (an LDAP bind DN template without a
+ * search): creating an API token for such a user is refused (403) with the
+ * message, which should name the setting to add; an existing token of such
+ * a user is refused (401).
+ */
+export class UserLookupUnsupportedError extends ConanError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+    this.name = 'UserLookupUnsupportedError';
+  }
+}
+
+/**
+ * The authenticator's way of looking a user up without a password:
+ * `lookupUser`, else `credentialVersion` (a user with a version exists, with
+ * no groups), else `undefined` (it cannot tell).
+ */
+export function userLookupOf(authenticator: Authenticator): ((user: string) => Promise<Principal | undefined>) | undefined {
+  if (authenticator.lookupUser) return (user) => authenticator.lookupUser!(user);
+  if (authenticator.credentialVersion) {
+    return async (user) => ((await authenticator.credentialVersion!(user)) === undefined ? undefined : { name: user });
+  }
+  return undefined;
 }
 
 /**
@@ -50,6 +91,11 @@ export class PasswordAuthenticator implements Authenticator {
   async credentialVersion(user: string): Promise<string | undefined> {
     const hash = await this.source.getPasswordHash(user);
     return hash === undefined ? undefined : credentialVersionOfHash(hash);
+  }
+
+  /** The user, while it has a password hash. */
+  async lookupUser(user: string): Promise<Principal | undefined> {
+    return (await this.source.getPasswordHash(user)) === undefined ? undefined : { name: user };
   }
 }
 
@@ -84,7 +130,9 @@ export function chainHashSources(...sources: PasswordHashSource[]): PasswordHash
  * Tries each authenticator in order; the first that accepts wins. Its
  * credential version (when any of them has one) is that of the first
  * authenticator, in the same order, that knows the user: removing the user
- * there or changing its password there revokes the user's tokens.
+ * there or changing its password there revokes the user's tokens. Its
+ * `lookupUser` likewise asks each authenticator that can look users up, in
+ * order, and the first that knows the user answers.
  */
 export function firstOf(...authenticators: Authenticator[]): Authenticator {
   const versioned = authenticators.filter((a) => a.credentialVersion !== undefined);
@@ -103,6 +151,24 @@ export function firstOf(...authenticators: Authenticator[]): Authenticator {
         const version = await authenticator.credentialVersion!(user);
         if (version !== undefined) return version;
       }
+      return undefined;
+    };
+  }
+  const lookups = authenticators.map(userLookupOf).filter((lookup) => lookup !== undefined);
+  if (lookups.length > 0) {
+    combined.lookupUser = async (user) => {
+      let unsupported: UserLookupUnsupportedError | undefined;
+      for (const lookup of lookups) {
+        try {
+          const principal = await lookup(user);
+          if (principal) return principal;
+        } catch (error) {
+          // Another authenticator may still know the user; say why only when none does.
+          if (!(error instanceof UserLookupUnsupportedError)) throw error;
+          unsupported ??= error;
+        }
+      }
+      if (unsupported) throw unsupported;
       return undefined;
     };
   }

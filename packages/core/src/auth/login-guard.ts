@@ -128,25 +128,42 @@ export class LoginGuard {
    * tokens): throttled per `user` (a throttling key) and address the same
    * way, and a wrong one is a failed login, but cheap, so neither queued
    * behind password hashes nor remembered (a revoked token fails at once).
+   * Concurrent checks of one `credential` from one address share one
+   * `verify` and count as one attempt: checks still running count as
+   * failures, and a CI job sending its token on 20 parallel requests (each
+   * waiting for a directory look-up) must not throttle itself.
    */
   async checkWith(
     user: string,
     clientAddress: string | undefined,
     verify: () => Promise<Principal | undefined>,
     failure = 'Wrong user or password',
+    credential?: string,
   ): Promise<Principal> {
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
     if (retryAfter !== undefined) return this.refuse(retryAfter);
-    const admission = this.throttle.begin(user, clientAddress);
-    if (admission.attempt === undefined) return this.refuse(admission.retryAfterSeconds);
-    let principal: Principal | undefined;
-    try {
-      principal = await verify();
-    } catch (error) {
-      admission.attempt.end('aborted');
-      throw error;
+    const flightKey =
+      credential === undefined
+        ? undefined
+        : `with|${createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(credential).digest('base64url')}|${clientAddress ?? ''}`;
+    let check = flightKey === undefined ? undefined : this.inFlight.get(flightKey);
+    if (!check) {
+      const admission = this.throttle.begin(user, clientAddress);
+      if (admission.attempt === undefined) return this.refuse(admission.retryAfterSeconds);
+      const { attempt } = admission;
+      check = verify().then(
+        (principal) => (attempt.end(principal ? 'success' : 'failure'), principal),
+        (error: unknown) => {
+          attempt.end('aborted');
+          throw error;
+        },
+      );
+      if (flightKey !== undefined) {
+        this.inFlight.set(flightKey, check);
+        check.finally(() => this.inFlight.delete(flightKey)).catch(() => {});
+      }
     }
-    admission.attempt.end(principal ? 'success' : 'failure');
+    const principal = await check;
     if (!principal) throw new ConanError('UNAUTHORIZED', failure);
     return principal;
   }

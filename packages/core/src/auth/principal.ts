@@ -8,7 +8,7 @@ export interface Principal {
    * Extra names permission rules may list to grant this principal access,
    * such as `@conan-writers` for members of a directory group (see
    * `@cimmeria/auth-ldap`). Session tokens carry them, so they hold for the
-   * token's lifetime.
+   * token's lifetime; API tokens take the user's groups as of each check.
    */
   readonly groups?: readonly string[];
   /**

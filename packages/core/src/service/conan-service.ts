@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ApiTokens, grantAllows, parseApiToken } from '../auth/api-tokens.js';
+import { userLookupOf } from '../auth/authenticator.js';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import { CredentialVersions } from '../auth/credential-versions.js';
 import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
@@ -157,12 +158,12 @@ export class ConanService {
     this.logins = loginGuard(options);
     this.credentialVersions = credentialVersions(options);
     this.authorizer = options.authorizer ?? new ConanServerAuthorizer();
-    const versions = this.credentialVersions;
-    // Without credential versions the authenticator cannot say a user is gone: tokens then live until revoked.
-    this.apiTokens = new ApiTokens(
-      options.metadata,
-      versions ? async (user) => (await versions.current(user)) !== undefined : undefined,
-    );
+    const lookupUser = userLookupOf(options.authenticator);
+    // Without a look-up the authenticator cannot say a user is gone: tokens then live until revoked.
+    this.apiTokens = new ApiTokens(options.metadata, {
+      ...(lookupUser ? { lookupUser } : {}),
+      cacheSeconds: options.credentialCacheSeconds ?? LOGIN_PROTECTION_DEFAULTS.credentialCacheSeconds,
+    });
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.maxTextFileBytes = options.maxTextFileBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES;
     this.reuploadMakesLatest = options.reuploadMakesLatest ?? false;
@@ -202,7 +203,7 @@ export class ConanService {
 
   /** A user's API token given as password: a wrong one counts as a failed login of that user. */
   private apiTokenLogin(user: string, token: string, context: LoginContext): Promise<Principal> {
-    return this.logins.checkWith(user, context.clientAddress, () => this.apiTokens.verify(token, user));
+    return this.logins.checkWith(user, context.clientAddress, () => this.apiTokens.verify(token, user), undefined, token);
   }
 
   /**
@@ -215,7 +216,7 @@ export class ConanService {
     const apiToken = parseApiToken(token);
     if (apiToken) {
       // Throttled per token id and address: guessing secrets is guessing passwords.
-      return this.logins.checkWith(`token:${apiToken.id}`, context.clientAddress, () => this.apiTokens.verify(token), 'Invalid token');
+      return this.logins.checkWith(`token:${apiToken.id}`, context.clientAddress, () => this.apiTokens.verify(token), 'Invalid token', token);
     }
     const { principal, credentialVersion, apiTokenId } = await this.tokens.verifyClaims(token);
     if (apiTokenId !== undefined) {
