@@ -8,7 +8,6 @@ import { createPostgresMetadataStore } from '@cimmeria/metadata-postgres';
 import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
 import { S3BlobStore } from '@cimmeria/storage-s3';
-import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, freshSchemaName } from '../packages/metadata-postgres/test/support.js';
 import { startS3 } from '../packages/storage-s3/test/support/s3rver.js';
@@ -54,7 +53,7 @@ async function sqliteAndFs(): Promise<Backends> {
   await sqlite.store.migrate();
   let queries = 0;
   // The server's own Kysely instance and driver, with every query it runs counted.
-  const counting: KyselyPlugin = {
+  const counting: Parameters<typeof sqlite.db.withPlugin>[0] = {
     transformQuery: (args) => {
       queries += 1;
       return args.node;
