@@ -68,7 +68,7 @@ describe('search over many recipes (issue 10)', () => {
   let dir: string;
   let sqlite: SqliteMetadata;
   let registry: Registry;
-  // More than two of the service's pages of 1000.
+  // Several of the service's pages (of 500 recipes).
   const refs = refsOf(2_600);
 
   beforeAll(async () => {

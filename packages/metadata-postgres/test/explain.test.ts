@@ -14,6 +14,8 @@ describe('PostgreSQL plans of the protocol lookups', () => {
 
   beforeAll(async () => {
     pgStore = await openStore({
+      // Filling 70,000 rows may outlast the default deadline on a loaded machine.
+      queryTimeoutMs: 60_000,
       log: (event) => {
         if (event.level === 'query') captured.push(event.query);
       },
@@ -110,12 +112,12 @@ describe('PostgreSQL plans of the protocol lookups', () => {
     expect(withoutIndex).toMatch(/Seq Scan on recipes/);
   });
 
-  it('pages through every recipe in name order by the unique index, with no sort', async () => {
+  it('pages through every recipe in name order by index, with no sort', async () => {
     const first = await pgStore.store.searchRecipes('', { limit: 100 });
     expect(first).toHaveLength(100);
     const next = () => pgStore.store.searchRecipes('', { after: first[99]!, limit: 100 });
     const [plan] = await plansOf(next);
-    expect(plan).toMatch(/Index (Only )?Scan using recipes_ref_unique/);
+    expect(plan).toMatch(/Index (Only )?Scan using (recipes_ref_unique|recipes_search_order)/);
     expect(plan).not.toMatch(/Sort|Seq Scan on recipes/);
   });
 });

@@ -86,7 +86,7 @@ const SEARCH_YIELD_EVERY = 100;
  * would block the event loop (SQLite answers synchronously) and hold them
  * all in memory.
  */
-const SEARCH_PAGE_SIZE = 1000;
+const SEARCH_PAGE_SIZE = 500;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
