@@ -8,7 +8,7 @@ import { Migrator, type Migration } from 'kysely/migration';
  */
 const postgresMigrations: Record<string, Migration> = {
   /**
-   * Search is `lower(name) like 'prefix%'`. A plain btree (the core's
+   * Search was `lower(name) like 'prefix%'` (until pg-0002). A plain btree (the core's
    * `recipes_ref_unique`, or one on `lower(name)`) serves LIKE prefixes
    * only under the "C" collation; databases are usually created with a
    * linguistic one (en_US.UTF-8, ICU, even C.UTF-8 counts as not-C), so the
