@@ -188,7 +188,7 @@ describe('importConanServer', () => {
       { revision: rev('2'), timeMicros: 1600000200000001 },
       { revision: rev('1'), timeMicros: 1600000200000000 },
     ]);
-    expect(await metadata.store.latestPackages({ ...HELLO, revision: rev('b') })).toEqual([
+    expect((await metadata.store.latestBinaries({ ...HELLO, revision: rev('b') }))?.map(({ packageId, revision, timeMicros }) => ({ packageId, revision, timeMicros }))).toEqual([
       { packageId: PKG_LINUX, revision: rev('2'), timeMicros: 1600000200000001 },
       { packageId: PKG_WINDOWS, revision: rev('3'), timeMicros: 1600000300000001 },
     ]);
@@ -299,7 +299,7 @@ describe('importConanServer', () => {
     expect(await metadata.store.recipeRevisions({ name: 'zlib', version: '1.0' })).toEqual([{ revision: rev('f'), timeMicros: 1650000003000000 }]);
     expect(await metadata.store.recipeRevisions({ name: 'odd', version: '1.0' })).toEqual([]);
     expect(await metadata.store.recipeRevisions({ name: 'broken', version: '1.0' })).toEqual([]);
-    expect((await metadata.store.latestPackages({ ...HELLO, revision: rev('b') })).map((p) => p.packageId)).toEqual([PKG_LINUX, PKG_WINDOWS]);
+    expect((await metadata.store.latestBinaries({ ...HELLO, revision: rev('b') }))?.map((p) => p.packageId)).toEqual([PKG_LINUX, PKG_WINDOWS]);
     expect((await metadata.store.packageRevisions({ ...HELLO, revision: rev('b'), packageId: PKG_LINUX })).map((r) => r.revision)).toEqual([rev('2'), rev('1')]);
     expect(await metadata.store.searchRecipes('')).toEqual([HELLO, LIB, { name: 'zlib', version: '1.0' }]);
   });

@@ -8,7 +8,7 @@ import { Migrator, type Migration } from 'kysely/migration';
  */
 const postgresMigrations: Record<string, Migration> = {
   /**
-   * Search is `lower(name) like 'prefix%'`. A plain btree (the core's
+   * Search was `lower(name) like 'prefix%'` (until pg-0002). A plain btree (the core's
    * `recipes_ref_unique`, or one on `lower(name)`) serves LIKE prefixes
    * only under the "C" collation; databases are usually created with a
    * linguistic one (en_US.UTF-8, ICU, even C.UTF-8 counts as not-C), so the
@@ -21,6 +21,39 @@ const postgresMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await sql`drop index recipes_lower_name_prefix`.execute(db);
+    },
+  },
+  /**
+   * Search now reads a range of `lower(name)` (the core's
+   * `recipes_by_lower_name`) and pages in name order in SQL. Under a
+   * linguistic collation neither is right: a range may skip names (one
+   * that ignores punctuation puts `z_x` after the range's end `z` + 1) and
+   * the order is not the code-unit order SQLite gives. Collated "C", the
+   * recipe columns compare byte-wise (the same order for the ASCII that
+   * references allow), their btrees serve both, and the text_pattern_ops
+   * index is no longer needed.
+   */
+  'pg-0002-recipes-collate-c': {
+    async up(db: Kysely<any>) {
+      await sql`drop index recipes_lower_name_prefix`.execute(db);
+      await sql`alter table recipes
+        alter column name type varchar(101) collate "C",
+        alter column version type varchar(101) collate "C",
+        alter column "user" type varchar(101) collate "C",
+        alter column channel type varchar(101) collate "C"`.execute(db);
+      // Rebuilt under the column's new collation (an expression index keeps the one it was built with).
+      await sql`drop index recipes_by_lower_name`.execute(db);
+      await sql`create index recipes_by_lower_name on recipes (lower(name))`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index recipes_by_lower_name`.execute(db);
+      await sql`alter table recipes
+        alter column name type varchar(101) collate "default",
+        alter column version type varchar(101) collate "default",
+        alter column "user" type varchar(101) collate "default",
+        alter column channel type varchar(101) collate "default"`.execute(db);
+      await sql`create index recipes_by_lower_name on recipes (lower(name))`.execute(db);
+      await sql`create index recipes_lower_name_prefix on recipes (lower(name) text_pattern_ops)`.execute(db);
     },
   },
 };

@@ -32,8 +32,8 @@ import {
   type RecordOutcome,
   type ReleaseBlobsOptions,
   type MetadataStore,
-  type PackageEntry,
   type RevisionEntry,
+  type RecipeSearchPage,
   type StoredFile,
 } from './metadata-store.js';
 import { createHotQueries, type HotQueries } from './hot-queries.js';
@@ -60,9 +60,23 @@ function recipeKey(ref: RecipeRef) {
   return { name: ref.name, version: ref.version, user: ref.user ?? '', channel: ref.channel ?? '' };
 }
 
-/** Escapes LIKE wildcards so a literal prefix stays literal. */
-function likePrefix(prefix: string): string {
-  return `${prefix.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+/** ASCII letters lowercased, as SQLite's `lower()` does (and PostgreSQL's under the "C" collation). */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * The range of `lower(name)` holding the names that start with `prefix`
+ * (ASCII case-insensitively): from the lowered prefix up to it with its
+ * last code unit incremented. `undefined` for the empty prefix (every name).
+ */
+function lowerPrefixRange(prefix: string): { from: string; to?: string } | undefined {
+  if (prefix === '') return undefined;
+  const from = asciiLower(prefix);
+  // Trailing U+FFFF have no successor: drop them (no upper bound when all are).
+  const head = from.replace(/\uffff+$/, '');
+  if (head === '') return { from };
+  return { from, to: head.slice(0, -1) + String.fromCharCode(head.charCodeAt(head.length - 1) + 1) };
 }
 
 /**
@@ -131,25 +145,6 @@ export class KyselyMetadataStore implements MetadataStore {
     const key = recipeKey(ref);
     const rows = await this.hot.packageRevisions.rows(key.name, key.version, key.user, key.channel, ref.revision, ref.packageId);
     return rows.map((r) => ({ revision: r.revision, timeMicros: toNumber(r.published_at!) }));
-  }
-
-  async latestPackages(ref: RecipeRevisionRef): Promise<PackageEntry[]> {
-    const rows = await this.visiblePackageRevisions(this.db, ref)
-      .select(['pr.package_id', 'pr.revision', 'pr.published_at'])
-      .orderBy('pr.package_id')
-      .orderBy('pr.published_at', 'desc')
-      .execute();
-    const latest = new Map<string, PackageEntry>();
-    for (const row of rows) {
-      if (!latest.has(row.package_id)) {
-        latest.set(row.package_id, {
-          packageId: row.package_id,
-          revision: row.revision,
-          timeMicros: toNumber(row.published_at!),
-        });
-      }
-    }
-    return [...latest.values()];
   }
 
   async latestBinaries(ref: RecipeRevisionRef): Promise<BinaryEntry[] | undefined> {
@@ -233,7 +228,7 @@ export class KyselyMetadataStore implements MetadataStore {
     return row && toStoredFile(row);
   }
 
-  async searchRecipes(namePrefix: string): Promise<RecipeRef[]> {
+  async searchRecipes(namePrefix: string, page: RecipeSearchPage = {}): Promise<RecipeRef[]> {
     let query = this.db
       .selectFrom('recipes as r')
       .where(({ exists, selectFrom }) =>
@@ -244,20 +239,31 @@ export class KyselyMetadataStore implements MetadataStore {
             .select(sql`1`.as('one')),
         ),
       );
-    if (namePrefix !== '') {
-      query = query.where(sql<boolean>`lower(r.name) like ${likePrefix(namePrefix)} escape '\\'`);
+    const range = lowerPrefixRange(namePrefix);
+    if (range) {
+      // A range, not LIKE: the index on lower(name) (migration 0006) serves
+      // it on both databases, whatever the LIKE rules of each.
+      query = query.where(sql<string>`lower(r.name)`, '>=', range.from);
+      if (range.to !== undefined) query = query.where(sql<string>`lower(r.name)`, '<', range.to);
     }
-    const rows = await query.select(['r.name', 'r.version', 'r.user', 'r.channel']).execute();
-    // Sorted here, not by ORDER BY: a database's collation (en_US, ICU...)
-    // would order 'Zlib' and 'abc' or 'my-lib' and 'my_lib' differently on
-    // each backend; code-unit order is the same everywhere.
-    rows.sort(
-      (a, b) =>
-        compareCodeUnits(a.name, b.name) ||
-        compareCodeUnits(a.version, b.version) ||
-        compareCodeUnits(a.user, b.user) ||
-        compareCodeUnits(a.channel, b.channel),
-    );
+    if (page.after) {
+      const after = recipeKey(page.after);
+      query = query.where((eb) =>
+        eb(eb.refTuple('r.name', 'r.version', 'r.user', 'r.channel'), '>', eb.tuple(after.name, after.version, after.user, after.channel)),
+      );
+    }
+    // Code-unit order on both databases: SQLite compares text as bytes,
+    // and PostgreSQL's recipes columns are collated "C" (its migration
+    // pg-0002), whatever the database collation; the same order as ref
+    // validation allows only ASCII.
+    let ordered = query
+      .select(['r.name', 'r.version', 'r.user', 'r.channel'])
+      .orderBy('r.name')
+      .orderBy('r.version')
+      .orderBy('r.user')
+      .orderBy('r.channel');
+    if (page.limit !== undefined) ordered = ordered.limit(page.limit);
+    const rows = await ordered.execute();
     return rows.map(toRecipeRef);
   }
 
@@ -1081,10 +1087,6 @@ function toRecipeRef(row: { name: string; version: string; user: string; channel
   return row.user === ''
     ? { name: row.name, version: row.version }
     : { name: row.name, version: row.version, user: row.user, channel: row.channel };
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function nextTime(now: number, latest: number | string | null | undefined): number {

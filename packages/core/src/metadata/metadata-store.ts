@@ -27,6 +27,14 @@ export interface BinaryEntry extends PackageEntry {
   };
 }
 
+/** A page of {@link MetadataStore.searchRecipes}. */
+export interface RecipeSearchPage {
+  /** Only recipes after this one in the search's order (the last of the previous page). */
+  after?: RecipeRef;
+  /** At most this many recipes. */
+  limit?: number;
+}
+
 /** A file of a revision and the blob holding its bytes. */
 export interface StoredFile {
   path: string;
@@ -280,8 +288,6 @@ export interface MetadataStore {
   recipeRevision(ref: RecipeRevisionRef): Promise<RevisionEntry | undefined>;
   /** Visible revisions of a binary package, newest first (empty if the recipe revision is not visible). */
   packageRevisions(ref: PackageRef): Promise<RevisionEntry[]>;
-  /** The latest visible revision of each binary package of a recipe revision. */
-  latestPackages(ref: RecipeRevisionRef): Promise<PackageEntry[]>;
   /**
    * What listing the binaries of a recipe revision shows, in one query: the
    * latest visible revision of each binary with its `conaninfo.txt` text.
@@ -292,8 +298,14 @@ export interface MetadataStore {
   files(owner: FileOwner): Promise<StoredFile[] | undefined>;
   /** One file of a visible revision, or `undefined`. */
   file(owner: FileOwner, path: string): Promise<StoredFile | undefined>;
-  /** Recipes with a visible revision whose name starts with `namePrefix` (case-insensitive), sorted by name, version, user, channel (code-unit order, whatever the database collation). */
-  searchRecipes(namePrefix: string): Promise<RecipeRef[]>;
+  /**
+   * Recipes with a visible revision whose name starts with `namePrefix`
+   * (ASCII letters compared regardless of case), sorted by name, version,
+   * user, channel (code-unit order, whatever the database collation). One
+   * indexed query; `page` reads them a page at a time, so a search over
+   * every recipe never holds them all.
+   */
+  searchRecipes(namePrefix: string, page?: RecipeSearchPage): Promise<RecipeRef[]>;
 
   /**
    * Records a stored blob as `path` of a revision, creating the revision if

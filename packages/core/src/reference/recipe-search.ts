@@ -1,4 +1,4 @@
-import { compileFnmatch } from './fnmatch.js';
+import { compileFnmatch, literalPrefix } from './fnmatch.js';
 import type { RecipeRef } from './references.js';
 
 /**
@@ -26,4 +26,19 @@ export function recipeMatcher(pattern: string, ignoreCase: boolean): (ref: Recip
     const { text, lengths } = searchablePrefixes(ref);
     return compiled.matchesAnyPrefix(text, lengths);
   };
+}
+
+/**
+ * What every recipe name a pattern matches starts with, ASCII letters
+ * regardless of case, for the store to narrow a search by index: the
+ * pattern's literal text before its first wildcard (`*`, `?`, `[`), up to
+ * the `/` ending the name. Cut before the first non-ASCII character:
+ * ignoring case, such a character may match an ASCII letter of a name
+ * (`ſ` matches `s`, the Kelvin sign `k`), which no lowercasing of the
+ * prefix would find. `''` when the pattern starts with a wildcard.
+ */
+export function searchNamePrefix(pattern: string): string {
+  const name = literalPrefix(pattern).split('/')[0] ?? '';
+  const nonAscii = name.search(/[^\x00-\x7f]/);
+  return nonAscii === -1 ? name : name.slice(0, nonAscii);
 }

@@ -21,8 +21,7 @@ import {
   type StoredFile,
 } from '../metadata/metadata-store.js';
 import { keepsMd5, keepsText } from '../metadata/revision-content.js';
-import { literalPrefix } from '../reference/fnmatch.js';
-import { recipeMatcher } from '../reference/recipe-search.js';
+import { recipeMatcher, searchNamePrefix } from '../reference/recipe-search.js';
 import {
   formatPackage,
   formatPackageRevision,
@@ -82,6 +81,13 @@ function actorOf(principal: Principal | undefined, context: CallContext | undefi
 
 /** Recipes a search matches between two yields to the event loop. */
 const SEARCH_YIELD_EVERY = 100;
+/**
+ * Recipes a search reads from the store at a time: a pattern without a
+ * literal prefix reads every recipe, and one query for 100,000 of them
+ * would block the event loop (SQLite answers synchronously) and hold them
+ * all in memory.
+ */
+const SEARCH_PAGE_SIZE = 500;
 
 /** Server capabilities advertised on ping. Only what is really implemented. */
 export const CAPABILITIES = ['revisions', 'checksum_deploy'] as const;
@@ -267,18 +273,23 @@ export class ConanService {
    */
   async search(principal: Principal | undefined, pattern: string, ignoreCase: boolean): Promise<string[]> {
     const matches = recipeMatcher(pattern, ignoreCase);
-    const namePrefix = literalPrefix(pattern).split('/')[0] ?? '';
-    const candidates = await this.metadata.searchRecipes(namePrefix);
+    // An index range when the pattern starts with literal text (`zl*`), every recipe otherwise.
+    const namePrefix = searchNamePrefix(pattern);
     const results: string[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      // Matching is linear but a store may hold many recipes: let other requests in now and then.
-      if (i > 0 && i % SEARCH_YIELD_EVERY === 0) await yieldToEventLoop();
-      const ref = candidates[i]!;
-      if (!matches(ref)) continue;
-      if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
-      else if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required to search these recipes');
+    let after: RecipeRef | undefined;
+    for (;;) {
+      const page = await this.metadata.searchRecipes(namePrefix, { limit: SEARCH_PAGE_SIZE, ...(after ? { after } : {}) });
+      for (let i = 0; i < page.length; i++) {
+        // Matching is linear but a store may hold many recipes: let other requests in now and then.
+        if (i > 0 && i % SEARCH_YIELD_EVERY === 0) await yieldToEventLoop();
+        const ref = page[i]!;
+        if (!matches(ref)) continue;
+        if (await this.allowed(principal, 'read', ref)) results.push(formatRecipe(ref));
+        else if (!principal) throw new ConanError('UNAUTHORIZED', 'Login required to search these recipes');
+      }
+      if (page.length < SEARCH_PAGE_SIZE) return results;
+      after = page[page.length - 1];
     }
-    return results;
   }
 
   async recipeRevisions(principal: Principal | undefined, ref: RecipeRef): Promise<RevisionEntry[]> {

@@ -43,6 +43,12 @@ async function publishPackage(store: MetadataStore, ref: PackageRevisionRef): Pr
   await store.recordFile(packageOwner(ref), MANIFEST_FILE, blob());
 }
 
+/** The latest revision of each binary, as a listing gives them; none when the recipe revision is not visible. */
+async function latestPackages(store: MetadataStore, ref: RecipeRevisionRef) {
+  const binaries = await store.latestBinaries(ref);
+  return (binaries ?? []).map(({ packageId, revision, timeMicros }) => ({ packageId, revision, timeMicros }));
+}
+
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
@@ -158,7 +164,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const binaries = await store.packageRevisions({ ...r2, packageId: 'f00d' });
         await store.recordFile(packageOwner(prev(r2, 'f00d', 'bbb1')), MANIFEST_FILE, blob());
         expect(await store.packageRevisions({ ...r2, packageId: 'f00d' })).toEqual(binaries);
-        expect((await store.latestPackages(r2)).map((p) => p.revision)).toEqual(['bbb2']);
+        expect((await latestPackages(store, r2)).map((p) => p.revision)).toEqual(['bbb2']);
       }),
     );
 
@@ -204,23 +210,23 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await store.recordFile(recipeOwner(r1), 'conanfile.py', blob());
         await publishPackage(store, p1);
         expect(await store.packageRevisions(p1)).toEqual([]);
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         expect(await store.files(packageOwner(p1))).toBeUndefined();
         expect(await store.file(packageOwner(p1), 'conaninfo.txt')).toBeUndefined();
 
         await store.recordFile(recipeOwner(r1), MANIFEST_FILE, blob());
         expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
-        expect((await store.latestPackages(r1)).map((p) => [p.packageId, p.revision])).toEqual([['f00d', 'bbb1']]);
+        expect((await latestPackages(store, r1)).map((p) => [p.packageId, p.revision])).toEqual([['f00d', 'bbb1']]);
         expect((await store.file(packageOwner(p1), 'conaninfo.txt'))?.path).toBe('conaninfo.txt');
 
         // A newer binary revision without its own manifest stays hidden.
         const p2 = prev(r1, 'f00d', 'bbb2');
         await store.recordFile(packageOwner(p2), 'conaninfo.txt', blob());
         expect((await store.packageRevisions(p1)).map((r) => r.revision)).toEqual(['bbb1']);
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb1']);
         expect(await store.files(packageOwner(p2))).toBeUndefined();
         await store.recordFile(packageOwner(p2), MANIFEST_FILE, blob());
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb2']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb2']);
       }),
     );
 
@@ -232,12 +238,12 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
         await publishPackage(store, prev(r1, 'f00d', 'bbb2'));
         await publishPackage(store, prev(r1, 'cafe', 'ccc1'));
-        const latest = await store.latestPackages(r1);
+        const latest = await latestPackages(store, r1);
         expect(latest.map((p) => [p.packageId, p.revision]).sort()).toEqual([
           ['cafe', 'ccc1'],
           ['f00d', 'bbb2'],
         ]);
-        expect(await store.latestPackages(rrev(hello, 'aaa2'))).toEqual([]);
+        expect(await latestPackages(store, rrev(hello, 'aaa2'))).toEqual([]);
 
         // With reuploadMakesLatest, storing an older binary revision's manifest again makes it the latest, with a newer time.
         const before = await store.packageRevisions({ ...r1, packageId: 'f00d' });
@@ -245,7 +251,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const after = await store.packageRevisions({ ...r1, packageId: 'f00d' });
         expect(after.map((r) => r.revision)).toEqual(['bbb1', 'bbb2']);
         expect(after[0]!.timeMicros).toBeGreaterThan(before[0]!.timeMicros);
-        expect((await store.latestPackages(r1)).find((p) => p.packageId === 'f00d')?.revision).toBe('bbb1');
+        expect((await latestPackages(store, r1)).find((p) => p.packageId === 'f00d')?.revision).toBe('bbb1');
       }),
     );
 
@@ -296,6 +302,49 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'pages through search results in order, each page after the last recipe of the previous one',
+      withStore(async (store) => {
+        const refs: RecipeRef[] = [
+          { name: 'Zlib', version: '1.2' },
+          { name: 'abc', version: '1.0' },
+          { name: 'abc', version: '1.0', user: 'acme', channel: 'stable' },
+          { name: 'zlib', version: '1.3' },
+          { name: 'zlib', version: '1.3', user: 'acme', channel: 'stable' },
+          { name: 'zlib', version: '1.3', user: 'acme', channel: 'testing' },
+          { name: 'zlib-ng', version: '2.0' },
+          { name: 'zlib_ng', version: '2.0' },
+          { name: 'zm', version: '1.0' },
+        ];
+        for (const ref of refs) await publishRecipe(store, rrev(ref, 'aaa1'));
+        const pages = async (prefix: string, limit: number) => {
+          const all: RecipeRef[][] = [];
+          let after: RecipeRef | undefined;
+          for (;;) {
+            const page = await store.searchRecipes(prefix, { limit, ...(after ? { after } : {}) });
+            all.push(page);
+            if (page.length < limit) return all;
+            after = page[page.length - 1];
+          }
+        };
+        const everything = await store.searchRecipes('');
+        expect(everything).toHaveLength(refs.length);
+        expect((await pages('', 2)).flat()).toEqual(everything);
+        expect((await pages('', 2)).map((p) => p.length)).toEqual([2, 2, 2, 2, 1]);
+        // A prefix is a range of names: zlib-ng and zlib_ng are in it, zm is past its end.
+        const zl = everything.filter((r) => r.name.toLowerCase().startsWith('zl'));
+        expect((await pages('ZL', 2)).flat()).toEqual(zl);
+        expect((await pages('zl', 1)).flat()).toEqual(zl);
+        expect(await store.searchRecipes('zlib', { after: { name: 'zlib', version: '1.3', user: 'acme', channel: 'stable' } })).toEqual([
+          { name: 'zlib', version: '1.3', user: 'acme', channel: 'testing' },
+          { name: 'zlib-ng', version: '2.0' },
+          { name: 'zlib_ng', version: '2.0' },
+        ]);
+        expect(await store.searchRecipes('zlib_')).toEqual([{ name: 'zlib_ng', version: '2.0' }]);
+        expect(await store.searchRecipes('zm\uffff')).toEqual([]);
+      }),
+    );
+
+    it(
       'deletes recipes, recipe revisions and binaries, reporting what did not exist',
       withStore(async (store) => {
         const r1 = rrev(hello, 'aaa1');
@@ -312,7 +361,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(true);
         expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(false);
         expect(await store.deletePackages(r1)).toBe(true);
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         expect(await store.deletePackages(r2)).toBe(true);
         expect(await store.deletePackages(rrev(hello, 'dead'))).toBe(false);
 
@@ -340,7 +389,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await publishPackage(store, prev(r2, 'f00d', 'bbb1'));
         await store.deleteRecipeRevision(r1);
         expect((await store.files(recipeOwner(r2)))?.length).toBe(2);
-        expect((await store.latestPackages(r2)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, r2)).map((p) => p.revision)).toEqual(['bbb1']);
         expect(await store.recipeRevision(r1)).toBeUndefined();
         expect(await store.files(recipeOwner(r1))).toBeUndefined();
       }),
@@ -354,7 +403,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await publishPackage(store, prev(r1, 'f00d', 'bbb1'));
         expect(await store.deleteRecipeRevision(r1)).toBe(true);
         await publishRecipe(store, r1);
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         expect(await store.packageRevisions({ ...r1, packageId: 'f00d' })).toEqual([]);
         expect(await store.files(packageOwner(prev(r1, 'f00d', 'bbb1')))).toBeUndefined();
       }),
@@ -499,14 +548,14 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect((await store.file(recipeOwner(plain), 'conanfile.py'))?.blobKey).toBe(plainFile.key);
         expect((await store.file(recipeOwner(acme), 'conanfile.py'))?.blobKey).toBe(acmeFile.key);
         await publishPackage(store, prev(acme, 'f00d', 'bbb1'));
-        expect(await store.latestPackages(plain)).toEqual([]);
-        expect((await store.latestPackages(acme)).map((p) => p.packageId)).toEqual(['f00d']);
+        expect(await latestPackages(store, plain)).toEqual([]);
+        expect((await latestPackages(store, acme)).map((p) => p.packageId)).toEqual(['f00d']);
 
         expect(await store.deleteRecipeRevision(plain)).toBe(true);
         expect(await store.recipeRevision(plain)).toBeUndefined();
         expect((await store.recipeRevisions(helloAcme)).map((r) => r.revision)).toEqual(['aaa1']);
         expect((await store.file(recipeOwner(acme), 'conanfile.py'))?.blobKey).toBe(acmeFile.key);
-        expect((await store.latestPackages(acme)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, acme)).map((p) => p.revision)).toEqual(['bbb1']);
         expect(await store.searchRecipes('hello')).toEqual([helloAcme]);
       }),
     );
@@ -529,7 +578,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const binaries = await store.packageRevisions(p1);
         await store.recordFile(packageOwner(p1), 'metadata/logs/test.log', blob());
         expect(await store.packageRevisions(p1)).toEqual(binaries);
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb2']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb2']);
       }),
     );
 
@@ -546,7 +595,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         for (let i = 1; i < revisions.length; i++) {
           expect(revisions[i - 1]!.timeMicros).toBeGreaterThan(revisions[i]!.timeMicros);
         }
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual([revisions[0]!.revision]);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual([revisions[0]!.revision]);
       }),
     );
 
@@ -615,12 +664,12 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.deletePackageRevision(prev(unknown, 'f00d', 'bbb1'))).toBe(false);
         expect(await store.deletePackage({ ...r1, packageId: 'cafe' })).toBe(false);
         expect(await store.deletePackageRevision(prev(r1, 'f00d', 'bbb9'))).toBe(false);
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb1']);
 
         expect(await store.deleteRecipe(hello)).toBe(true);
         expect(await store.searchRecipes('')).toEqual([]);
         await publishRecipe(store, r1);
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         expect(await store.files(packageOwner(prev(r1, 'f00d', 'bbb1')))).toBeUndefined();
         expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
       }),
@@ -796,11 +845,11 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(await store.deleteRecipe(hello)).toBe(false);
         expect(await store.searchRecipes('')).toEqual([]);
         await publishRecipe(store, r1);
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         expect(await store.deletePackages(r1)).toBe(true);
         expect(await store.deletePackage({ ...r1, packageId: 'f00d' })).toBe(false);
         await publishPackage(store, p1);
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb1']);
       }),
     );
 
@@ -827,7 +876,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         // Purged for good: uploading it again starts from nothing.
         await store.recordFile(recipeOwner(deleted), MANIFEST_FILE, blob());
         expect((await store.files(recipeOwner(deleted)))?.map((f) => f.path)).toEqual([MANIFEST_FILE]);
-        expect(await store.latestPackages(deleted)).toEqual([]);
+        expect(await latestPackages(store, deleted)).toEqual([]);
       }),
     );
 
@@ -897,9 +946,9 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         await expect(
           store.recordFile(packageOwner(p1), MANIFEST_FILE, manifestOf({ 'conaninfo.txt': '[settings]\nos=Windows\n' })),
         ).rejects.toMatchObject({ path: 'conaninfo.txt' });
-        expect(await store.latestPackages(r1)).toEqual([]);
+        expect(await latestPackages(store, r1)).toEqual([]);
         await store.recordFile(packageOwner(p1), MANIFEST_FILE, manifestOf({ 'conaninfo.txt': '[settings]\nos=Linux\n' }));
-        expect((await store.latestPackages(r1)).map((p) => p.revision)).toEqual(['bbb1']);
+        expect((await latestPackages(store, r1)).map((p) => p.revision)).toEqual(['bbb1']);
       }),
     );
 
@@ -985,7 +1034,7 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         expect(byId.cafe).toMatchObject({ revision: 'ccc1', conaninfo: { content: info('Macos') } });
         expect(byId.beef!.conaninfo).toBeUndefined();
         expect(byId.dead!.conaninfo).toEqual({ blobKey: legacy.key, size: legacy.size });
-        const latest = await store.latestPackages(r1);
+        const latest = await latestPackages(store, r1);
         for (const entry of latest) {
           expect(byId[entry.packageId]).toMatchObject({ revision: entry.revision, timeMicros: entry.timeMicros });
         }
