@@ -20,6 +20,8 @@ export interface NodeListenerOptions {
    * Fastify's `request.ip`), so its proxy settings apply.
    */
   clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** The path the framework mounted the listener under and removed from `req.url` (Express's `req.baseUrl`). */
+  mountPath?: (req: IncomingMessage) => string | undefined;
 }
 
 const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
@@ -33,7 +35,11 @@ const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
 export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
   const clientAddress = options.clientAddress ?? socketAddress;
   const listener = getRequestListener(
-    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    (request, env) => {
+      const incoming = env.incoming as IncomingMessage;
+      const mountPath = options.mountPath?.(incoming);
+      return handler(request, { clientAddress: clientAddress(incoming), ...(mountPath ? { mountPath } : {}) });
+    },
     { overrideGlobalObjects: false },
   );
   const reject = getRequestListener(
