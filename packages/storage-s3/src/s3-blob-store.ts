@@ -351,9 +351,15 @@ export class S3BlobStore implements BlobStore {
       (next) => async (args) => {
         const request = args.request as { query?: Record<string, string> };
         request.query = { ...request.query, signature: 'conan1' };
+        // A checksum the SDK computed before the body was known (of no bytes) would make the store refuse the upload.
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        for (const name of Object.keys(headers)) {
+          if (/^x-amz-(checksum-|sdk-checksum-algorithm)/i.test(name)) delete headers[name];
+        }
         return next(args);
       },
-      { step: 'build', name: 'conan1SignatureParameter' },
+      // Low priority: after the SDK's own build steps (flexible checksums) have set their headers.
+      { step: 'build', priority: 'low', name: 'conan1SignatureParameter' },
     );
     try {
       return await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds, signableHeaders: new Set(['content-length']) });
