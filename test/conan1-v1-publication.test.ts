@@ -78,6 +78,14 @@ describe('Conan 1 v1 mode: what an upload makes visible', () => {
     expect(Object.keys(await (await client.api(`/conans/${REF}/search`)).json())).toEqual([PKG]);
   });
 
+  it('refuses new bytes through the URL of an already published file', async () => {
+    const files = recipeFiles('first\n', new Uint8Array([1, 2, 3]));
+    const urls = await client.upload(REF, files);
+    const again = await Conan1Client.put(urls['conan_sources.tgz']!, new Uint8Array([9, 9, 9]));
+    expect(again.status).toBe(409);
+    expect(sha1((await client.download(REF))['conan_sources.tgz']!)).toBe(sha1(files['conan_sources.tgz']!));
+  });
+
   it('checks the signed URL: size, path, signature', async () => {
     const files = recipeFiles('x\n');
     const urls = await client.uploadUrls(REF, files);

@@ -221,6 +221,11 @@ export class Conan1Service {
     const { owner, file } = parseResourcePath(segments);
     // conan_server's check; a body without Content-Length is measured instead.
     if (info.contentLength !== undefined && info.contentLength !== grant.size) throw new ConanError('BAD_REQUEST', 'Bad file size');
+    // A URL stays valid for its lifetime: once its batch is published (the
+    // key holds bytes and no pending digest), it must not change them.
+    if (file !== MANIFEST_FILE && (await this.blobs.stat(grant.key)) && !(await this.blobs.stat(digestKey(grant.key)))) {
+      throw new ConanError('CONFLICT', `'${file}' of this upload is published already: ask for new upload URLs`);
+    }
     const hashing = hashingStream(body, grant.size, { md5: true, text: keepsText(file) });
     let digest: StreamDigest;
     try {
