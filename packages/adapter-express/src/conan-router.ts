@@ -43,6 +43,8 @@ export function conanRouter(registry: HasService, options: ConanRouterOptions = 
   const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health }), {
     // Express's req.ip follows the app's 'trust proxy' setting.
     clientAddress: (req) => (req as ExpressRequest).ip ?? req.socket?.remoteAddress,
+    // URLs handed to Conan 1 clients must include the mount path Express removed.
+    mountPath: (req) => (req as ExpressRequest).baseUrl,
   });
   const router = Router();
   router.use((req: ParsedRequest, res: ExpressResponse) => {
@@ -69,6 +71,12 @@ function handOverParsedBody(req: ParsedRequest): boolean {
   if (!consumed) return true;
   if (Buffer.isBuffer(req.body)) {
     req.rawBody = req.body;
+    return true;
+  }
+  // A JSON body parsed by `express.json()` (Conan 1's `upload_urls`, `remove_files`, `packages/delete`)
+  // loses nothing the API reads: hand it back serialised.
+  if (/^application\/json\b/i.test(req.headers['content-type'] ?? '') && req.body !== null && typeof req.body === 'object') {
+    req.rawBody = Buffer.from(JSON.stringify(req.body));
     return true;
   }
   // An empty body parsed to `{}` loses nothing (e.g. a DELETE sent with a JSON content type).

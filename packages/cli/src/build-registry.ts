@@ -97,6 +97,8 @@ export async function buildRegistry(config: CimmeriaConfig, options: BuildRegist
       downloads: config.downloads,
       presignExpiresInSeconds: config.presignExpiresSeconds,
       checksumDeploy: config.checksumDeploy,
+      conan1V1Mode: config.conan1V1Mode,
+      ...(config.conan1PublicUrl === undefined ? {} : { conan1PublicUrl: config.conan1PublicUrl }),
       maxConcurrentPasswordChecks: config.maxConcurrentPasswordChecks,
       passwordCheckQueueSize: config.passwordCheckQueueSize,
       loginFailuresPerUser: config.loginFailuresPerUser,

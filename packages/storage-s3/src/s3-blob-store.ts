@@ -123,6 +123,13 @@ export class S3BlobStore implements BlobStore {
    * a method that could fail (see DESIGN.md, "Capabilities, not instanceof").
    */
   readonly presignGet?: (key: string, options: { expiresInSeconds: number; fileName?: string }) => Promise<string>;
+  /**
+   * Present with `presignGet`: short-lived PutObject URLs for exactly
+   * `contentLength` bytes (the length is signed, so the store enforces it),
+   * with a signed `signature` query parameter, which Conan 1 clients need to
+   * trust an upload URL (they then send no `Authorization`).
+   */
+  readonly presignPut?: (key: string, options: { expiresInSeconds: number; contentLength: number }) => Promise<string>;
 
   constructor(options: S3BlobStoreOptions) {
     if (!options.bucket) throw new TypeError('S3BlobStore: bucket is required');
@@ -143,7 +150,10 @@ export class S3BlobStore implements BlobStore {
     }
     this.requestTimeoutMs = positiveInteger(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs');
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
-    if (options.presign ?? true) this.presignGet = (key, opts) => this.presign(key, opts);
+    if (options.presign ?? true) {
+      this.presignGet = (key, opts) => this.presign(key, opts);
+      this.presignPut = (key, opts) => this.presignUpload(key, opts);
+    }
   }
 
   /**
@@ -285,11 +295,13 @@ export class S3BlobStore implements BlobStore {
 
   async stat(key: string): Promise<BlobStat | undefined> {
     try {
-      const out = await this.send<{ ContentLength?: number }>(
+      const out = await this.send<{ ContentLength?: number; ETag?: string }>(
         new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
         'stat',
       );
-      return { size: out.ContentLength ?? 0 };
+      // A single-part upload's ETag is the md5 of its bytes (a multipart one has a `-N` suffix).
+      const md5 = /^"([0-9a-f]{32})"$/.exec(out.ETag ?? '')?.[1];
+      return { size: out.ContentLength ?? 0, ...(md5 ? { md5 } : {}) };
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
       throw translateError(error, key, 'stat');
@@ -330,6 +342,30 @@ export class S3BlobStore implements BlobStore {
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
+  }
+
+  private async presignUpload(key: string, options: { expiresInSeconds: number; contentLength: number }): Promise<string> {
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ContentLength: options.contentLength });
+    // Added before signing, so it is part of what is signed: S3 ignores unknown signed parameters.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { query?: Record<string, string> };
+        request.query = { ...request.query, signature: 'conan1' };
+        // A checksum the SDK computed before the body was known (of no bytes) would make the store refuse the upload.
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        for (const name of Object.keys(headers)) {
+          if (/^x-amz-(checksum-|sdk-checksum-algorithm)/i.test(name)) delete headers[name];
+        }
+        return next(args);
+      },
+      // Low priority: after the SDK's own build steps (flexible checksums) have set their headers.
+      { step: 'build', priority: 'low', name: 'conan1SignatureParameter' },
+    );
+    try {
+      return await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds, signableHeaders: new Set(['content-length']) });
+    } catch (error) {
+      throw translateError(error, undefined, 'presign');
+    }
   }
 
   private async presign(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string> {

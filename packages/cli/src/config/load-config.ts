@@ -40,6 +40,8 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
   CIMMERIA_CHECKSUM_DEPLOY: 'checksumDeploy',
+  CIMMERIA_CONAN1_V1_MODE: 'conan1V1Mode',
+  CIMMERIA_CONAN1_PUBLIC_URL: 'conan1PublicUrl',
   CIMMERIA_IGNORE_CONAN_SERVER_PLUGINS: 'ignoreConanServerPlugins',
   CIMMERIA_MAX_CONCURRENT_PASSWORD_CHECKS: 'maxConcurrentPasswordChecks',
   CIMMERIA_PASSWORD_CHECK_QUEUE_SIZE: 'passwordCheckQueueSize',

@@ -34,6 +34,7 @@ export const DEFAULTS = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1000,
   checksumDeploy: true,
+  conan1V1Mode: true,
   ignoreConanServerPlugins: false,
   ...LOGIN_PROTECTION_DEFAULTS,
   trustProxy: 0,
@@ -283,6 +284,14 @@ export const configSchema = z.strictObject({
    * where the client's unretried checksum probe fails (Conan 2.9).
    */
   checksumDeploy: boolean().default(DEFAULTS.checksumDeploy),
+  /**
+   * Serve Conan 1 clients in their default mode (no revisions: the v1
+   * protocol). Off, ping advertises `only_v2` and those clients tell their
+   * user to set CONAN_REVISIONS_ENABLED=1.
+   */
+  conan1V1Mode: boolean().default(DEFAULTS.conan1V1Mode),
+  /** Absolute URL clients reach the API at, for the file URLs of Conan 1 clients (default: from each request). */
+  conan1PublicUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, e.g. https://conan.example.com' }).optional(),
   /**
    * Start although the conan_server conf names `custom_authenticator` or
    * `custom_authorizer` (plugins Cimmeria cannot run), with a warning.

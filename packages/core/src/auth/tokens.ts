@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { ConanError } from '../service/errors.js';
 import type { Principal } from './principal.js';
@@ -63,6 +64,15 @@ export class TokenService {
     this.signingKey = encode(options.secret);
     this.verificationKeys = [this.signingKey, ...(options.previousSecrets ?? []).map(encode)];
     this.expiresInSeconds = options.expiresInSeconds ?? 7200;
+  }
+
+  /**
+   * A key for another signing purpose (e.g. Conan 1 file URLs), derived
+   * from the signing secret: nodes sharing the secret share it, and it
+   * never signs a session token.
+   */
+  derivedKey(purpose: string): Uint8Array {
+    return new Uint8Array(createHmac('sha256', this.signingKey).update(`cimmeria:${purpose}`).digest());
   }
 
   /**

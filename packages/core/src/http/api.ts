@@ -34,14 +34,15 @@ export function apiTokenJson(record: ApiTokenRecord) {
   };
 }
 
-async function readJson(request: Request): Promise<unknown> {
+/** A small JSON request body, read up to `maxBytes` (a larger one is `PAYLOAD_TOO_LARGE`). */
+export async function readJson(request: Request, maxBytes = MAX_API_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_API_BODY_BYTES) throw new ConanError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_API_BODY_BYTES} bytes`);
+  if (declared > maxBytes) throw new ConanError('PAYLOAD_TOO_LARGE', `Body larger than ${maxBytes} bytes`);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of requestBody(request.body)) {
     size += chunk.byteLength;
-    if (size > MAX_API_BODY_BYTES) throw new ConanError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_API_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new ConanError('PAYLOAD_TOO_LARGE', `Body larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   try {

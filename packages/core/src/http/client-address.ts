@@ -4,6 +4,12 @@ import { isIP } from 'node:net';
 export interface FetchHandlerContext {
   /** Address of the peer that opened the connection (the Node bridge fills it from the socket). */
   clientAddress?: string;
+  /**
+   * Path the host mounted the handler under and removed from the request's
+   * URL (an Express router's `req.baseUrl`), so URLs the server hands out
+   * (Conan 1 file URLs) can include it.
+   */
+  mountPath?: string;
 }
 
 /** Finds the client address of a request, e.g. from a header your proxy sets. */

@@ -12,7 +12,8 @@ import {
 } from '../reference/references.js';
 import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.js';
 import type { Operation } from '../routes/conan-routes.js';
-import type { ConanService } from '../service/conan-service.js';
+import { SIGNED_URL_OPERATIONS, conan1Operations } from '../conan1/conan1-operations.js';
+import type { ConanService, FileDownload } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { countingIterable, countingStream } from '../metrics/counting-stream.js';
 import type { RegistryMetrics } from '../metrics/registry-metrics.js';
@@ -98,6 +99,9 @@ interface Context {
   params: Record<string, string>;
   principal: Principal | undefined;
   clientAddress: string | undefined;
+  /** Absolute URL of the API root as the client reaches it (for URLs handed to Conan 1 clients). */
+  publicBase: () => string;
+  sendFile: (download: FileDownload) => Promise<Response>;
 }
 
 /**
@@ -138,7 +142,10 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
 
   async function serveFile(ctx: Context, owner: FileOwner): Promise<Response> {
     const path = checkFilePath(ctx.params.path!);
-    const download = await service.download(ctx.principal, owner, path, { countDownload: ctx.request.method !== 'HEAD' });
+    return sendFile(ctx, await service.download(ctx.principal, owner, path, { countDownload: ctx.request.method !== 'HEAD' }));
+  }
+
+  async function sendFile(ctx: { request: Request }, download: FileDownload): Promise<Response> {
     const { file } = download;
     if (download.redirectUrl) {
       metrics?.downloadRedirected();
@@ -246,7 +253,21 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       await service.deletePackageRevision(principal, packageRevision(params), { clientAddress });
       return empty(200);
     },
+    ...conan1Operations(service),
   };
+
+  /**
+   * The API root as the client reached it: the configured public URL, else
+   * the request's origin and the path before the API (the mount path a
+   * host stripped, plus what is left before `/v1/`).
+   */
+  function publicBase(url: URL, context: FetchHandlerContext): string {
+    const configured = service.conan1PublicUrl;
+    if (configured) return configured.replace(/\/+$/, '');
+    const below = url.pathname.indexOf('/v1/');
+    const prefix = below === -1 ? '' : url.pathname.slice(0, below);
+    return `${url.origin}${(context.mountPath ?? '').replace(/\/+$/, '')}${prefix}`;
+  }
 
   async function answer(request: Request, context: FetchHandlerContext, route: { operation: string }): Promise<Response> {
     try {
@@ -277,9 +298,18 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
       }
       route.operation = operation;
       const clientAddress = resolveClientAddress(request, context);
-      const principal =
-        operation === 'authenticate' || operation === 'ping' ? undefined : await principalOf(request, clientAddress);
-      const response = await operations[operation]({ request, url, params: match.params, principal, clientAddress });
+      // Signed Conan 1 file URLs carry their permission; their clients send no credentials.
+      const anonymous = operation === 'authenticate' || operation === 'ping' || SIGNED_URL_OPERATIONS.has(operation);
+      const principal = anonymous ? undefined : await principalOf(request, clientAddress);
+      const response = await operations[operation]({
+        request,
+        url,
+        params: match.params,
+        principal,
+        clientAddress,
+        publicBase: () => publicBase(url, context),
+        sendFile: (download) => sendFile({ request }, download),
+      });
       return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
     } catch (error) {
       return errorResponse(error, options.onError && ((e) => options.onError!(e, request)));

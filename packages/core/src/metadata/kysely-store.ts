@@ -201,6 +201,24 @@ export class KyselyMetadataStore implements MetadataStore {
       ?.id;
   }
 
+  /** The same inside a transaction (the hot queries run outside any). */
+  private async visibleOwnerIdIn(db: Db, owner: FileOwner): Promise<string | undefined> {
+    if (owner.kind === 'recipe') {
+      const row = await this.recipeRevisionsQuery(db, owner.ref)
+        .where('rr.revision', '=', owner.ref.revision)
+        .where('rr.published_at', 'is not', null)
+        .select('rr.id')
+        .executeTakeFirst();
+      return row?.id;
+    }
+    const row = await this.visiblePackageRevisions(db, owner.ref)
+      .where('pr.package_id', '=', owner.ref.packageId)
+      .where('pr.revision', '=', owner.ref.packageRevision)
+      .select('pr.id')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
   async files(owner: FileOwner): Promise<StoredFile[] | undefined> {
     const ownerId = await this.visibleOwnerId(owner);
     if (ownerId === undefined) return undefined;
@@ -302,6 +320,63 @@ export class KyselyMetadataStore implements MetadataStore {
       await this.writeFile(trx, owner, path, blob, now, options, false);
       return true;
     });
+  }
+
+  async replaceFiles(
+    owner: FileOwner,
+    change: { write: { path: string; blob: NewBlob }[]; remove?: string[] },
+    options: LinkFileOptions = {},
+  ): Promise<boolean> {
+    const manifest = change.write.find((f) => f.path === MANIFEST_FILE);
+    if (change.write.length > 0 && !manifest) throw new Error('replaceFiles: the files written must include the manifest');
+    return this.db.transaction().execute(async (trx) => {
+      const now = await this.clock(trx);
+      let ownerId: string | undefined;
+      if (manifest) {
+        const recipeRevisionId = await this.ensureRecipeRevision(trx, owner.ref, now);
+        ownerId =
+          owner.kind === 'package' ? await this.ensurePackageRevision(trx, recipeRevisionId, owner.ref, now) : recipeRevisionId;
+      } else {
+        ownerId = await this.visibleOwnerIdIn(trx, owner);
+        if (ownerId === undefined) return false;
+      }
+      const [files, ownerColumn] =
+        owner.kind === 'recipe' ? (['recipe_files', 'recipe_revision_id'] as const) : (['package_files', 'package_revision_id'] as const);
+      const dropped = [...change.write.map((f) => f.path), ...(change.remove ?? [])];
+      if (dropped.length > 0) {
+        await trx
+          .deleteFrom(files as 'recipe_files')
+          .where(ownerColumn as 'recipe_revision_id', '=', ownerId)
+          .where('path', 'in', dropped)
+          .execute();
+      }
+      // The manifest first: the files after it are checked against it, as in
+      // a published revision; nobody sees the steps, all commit together.
+      const ordered = manifest ? [manifest, ...change.write.filter((f) => f !== manifest)] : [];
+      for (const { path, blob } of ordered) {
+        await this.writeFile(trx, owner, path, blob, now, { ...options, allowOverwrite: true }, true);
+      }
+      if (!manifest) {
+        const revisions = owner.kind === 'recipe' ? 'recipe_revisions' : 'package_revisions';
+        await trx.updateTable(revisions as 'recipe_revisions').set({ touched_at: now }).where('id', '=', ownerId).execute();
+      }
+      return true;
+    });
+  }
+
+  async fileDigests(owner: FileOwner): Promise<(StoredFile & { md5?: string })[] | undefined> {
+    const ownerId = await this.visibleOwnerId(owner);
+    if (ownerId === undefined) return undefined;
+    const table = owner.kind === 'recipe' ? 'recipe_files' : 'package_files';
+    const column = owner.kind === 'recipe' ? 'recipe_revision_id' : 'package_revision_id';
+    const rows = await this.db
+      .selectFrom(`${table} as f` as 'recipe_files as f')
+      .leftJoin('blobs as b', 'b.key', 'f.blob_key')
+      .where(`f.${column}` as 'f.recipe_revision_id', '=', ownerId)
+      .select(['f.path', 'f.blob_key', 'f.size', 'f.sha1', 'b.md5'])
+      .orderBy('f.path')
+      .execute();
+    return rows.map((row) => ({ ...toStoredFile(row), ...(row.md5 ? { md5: row.md5 } : {}) }));
   }
 
   /**

@@ -337,6 +337,25 @@ export interface MetadataStore {
    * bytes).
    */
   linkFile(owner: FileOwner, path: string, blobKey: string, options?: LinkFileOptions): Promise<boolean>;
+  /**
+   * Conan 1 (v1 protocol) publication: replaces files of a revision whose
+   * content changes in place (Conan 1's revision `0`), in one transaction.
+   * `write` must include {@link MANIFEST_FILE} when not empty; its files
+   * replace those at the same paths (other bytes are no overwrite error
+   * here), `remove` paths are dropped, every other file stays. The
+   * revision is published (again, with a fresh time when
+   * {@link LinkFileOptions.reuploadMakesLatest}) and the manifest checked
+   * against `conanfile.py` / `conaninfo.txt` as by {@link recordFile}, so
+   * readers see either the old file set or the new one, never a mix.
+   * `false` when only removing and the revision is not visible.
+   */
+  replaceFiles(
+    owner: FileOwner,
+    change: { write: { path: string; blob: NewBlob }[]; remove?: string[] },
+    options?: LinkFileOptions,
+  ): Promise<boolean>;
+  /** Files of a visible revision with the md5 of their bytes where it was kept, or `undefined`. */
+  fileDigests(owner: FileOwner): Promise<(StoredFile & { md5?: string })[] | undefined>;
 
   /**
    * Deletes hide: a deleted revision is no longer visible, but its records

@@ -22,6 +22,8 @@ export interface NodeListenerOptions {
    * Fastify's `request.ip`), so its proxy settings apply.
    */
   clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** The path the framework mounted the listener under and removed from `req.url` (Express's `req.baseUrl`). */
+  mountPath?: (req: IncomingMessage) => string | undefined;
 }
 
 const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
@@ -45,7 +47,9 @@ export function toNodeListener(handler: FetchHandler, options: NodeListenerOptio
   const clientAddress = options.clientAddress ?? socketAddress;
   const listener = getRequestListener(
     async (request, env) => {
-      const response = await handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) });
+      const incoming = env.incoming as IncomingMessage;
+      const mountPath = options.mountPath?.(incoming);
+      const response = await handler(request, { clientAddress: clientAddress(incoming), ...(mountPath ? { mountPath } : {}) });
       const direct = directBodyOf(response);
       return direct && writeDirectBody(env.outgoing as ServerResponse, response, direct) ? ALREADY_SENT : response;
     },

@@ -36,6 +36,7 @@ import {
 import { BlobNotFoundError, type BlobRead, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import { hashingStream } from '../storage/hashing.js';
 import { newBlobKey } from '../storage/blob-keys.js';
+import { Conan1Service } from '../conan1/conan1-service.js';
 import { DownloadTally } from './download-tally.js';
 import { ConanError } from './errors.js';
 import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
@@ -156,6 +157,10 @@ export class ConanService {
   private readonly downloadTally: DownloadTally;
   /** What ping advertises. */
   readonly capabilities: readonly string[];
+  /** Conan 1 clients' v1 protocol (revision `0`, signed file URLs). */
+  readonly conan1: Conan1Service;
+  /** Where clients reach the API, for Conan 1 file URLs (`RegistryOptions.conan1PublicUrl`). */
+  readonly conan1PublicUrl: string | undefined;
 
   constructor(options: RegistryOptions) {
     this.metadata = options.metadata;
@@ -176,7 +181,20 @@ export class ConanService {
     this.redirectDownloads = (options.downloads ?? 'redirect') === 'redirect' && !!options.blobs.presignGet;
     this.presignExpiresInSeconds = options.presignExpiresInSeconds ?? 300;
     this.downloadTally = new DownloadTally(options.metadata);
-    this.capabilities = CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false);
+    const v1Mode = options.conan1V1Mode ?? true;
+    this.capabilities = [
+      ...CAPABILITIES.filter((c) => c !== 'checksum_deploy' || options.checksumDeploy !== false),
+      // Conan 1 clients without revisions then tell their user to enable them.
+      ...(v1Mode ? [] : ['only_v2']),
+    ];
+    this.conan1PublicUrl = options.conan1PublicUrl;
+    this.conan1 = new Conan1Service(this, {
+      v1Mode,
+      urlKey: options.tokens.derivedKey('conan1-file-urls'),
+      urlExpiresInSeconds: options.conan1UrlExpiresInSeconds ?? 1800,
+      maxUploadBytes: this.maxUploadBytes,
+      maxTextFileBytes: this.maxTextFileBytes,
+    });
   }
 
   // --- users -------------------------------------------------------------
@@ -251,6 +269,15 @@ export class ConanService {
     // An API token only narrows what its user may do.
     if (principal?.apiToken && !grantAllows(principal.apiToken, permission, ref)) return false;
     return this.authorizer.can(principal, permission, ref);
+  }
+
+  /**
+   * Throws unless `principal` may `permission` `ref`: `UNAUTHORIZED` for an
+   * anonymous caller (so the client asks for a login), `FORBIDDEN` for a
+   * known user.
+   */
+  authorize(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<void> {
+    return this.require(principal, permission, ref);
   }
 
   /** Anonymous callers get 401 (so the client asks for a login); known users get 403. */
@@ -376,6 +403,14 @@ export class ConanService {
     options: { countDownload?: boolean } = {},
   ): Promise<FileDownload> {
     await this.require(principal, 'read', owner.ref);
+    return this.openFile(owner, path, options);
+  }
+
+  /**
+   * {@link download} without the permission check, for callers that
+   * checked access another way (a Conan 1 file URL the server signed).
+   */
+  async openFile(owner: FileOwner, path: string, options: { countDownload?: boolean } = {}): Promise<FileDownload> {
     const file = await this.metadata.file(owner, path);
     if (!file) {
       const files = await this.metadata.files(owner);

@@ -94,6 +94,22 @@ export interface RegistryOptions {
    * Default: nothing is measured.
    */
   metrics?: RegistryMetrics;
+  /**
+   * Serve Conan 1 clients in their default mode (v1 protocol, no
+   * revisions): default true. When false, ping advertises `only_v2` and such
+   * clients tell their user to set `CONAN_REVISIONS_ENABLED=1`; Conan 1
+   * clients with revisions are served either way.
+   */
+  conan1V1Mode?: boolean;
+  /** Lifetime in seconds of the file URLs Conan 1 clients get (default 1800, as conan_server's). */
+  conan1UrlExpiresInSeconds?: number;
+  /**
+   * Absolute URL of the API's root as clients reach it (e.g.
+   * `https://conan.example.com/artifacts`), for the file URLs handed to
+   * Conan 1 clients. Default: taken from each request (its origin and the
+   * path the API is mounted under).
+   */
+  conan1PublicUrl?: string;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;

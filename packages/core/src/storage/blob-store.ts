@@ -7,6 +7,8 @@ export interface ByteRange {
 /** What a blob store knows about a stored blob. */
 export interface BlobStat {
   size: number;
+  /** md5 of the bytes, when the store knows it without reading them (an S3 ETag of a single-part upload). */
+  md5?: string;
 }
 
 /** A blob being read: its bytes, and the total size of the blob. */
@@ -67,6 +69,15 @@ export interface BlobStore {
    * streams the bytes itself.
    */
   presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string>;
+  /**
+   * Optional capability: a short-lived URL a client can PUT exactly
+   * `contentLength` bytes to under `key`, with no other header than
+   * `Content-Length`, carrying a query parameter named `signature` (Conan 1
+   * clients only trust upload URLs that have one, and then send no
+   * `Authorization`). Used for Conan 1 uploads, so their bytes never pass
+   * through the node.
+   */
+  presignPut?(key: string, options: { expiresInSeconds: number; contentLength: number }): Promise<string>;
   /**
    * Optional capability: removes what uploads left behind when they never
    * finished (the process was killed mid-upload): temporary files, incomplete

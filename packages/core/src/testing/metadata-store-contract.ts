@@ -72,6 +72,50 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
 
   describe(`MetadataStore contract: ${name}`, () => {
     it(
+      'replaces files of a revision in place in one step (Conan 1 revision 0), checked against the new manifest',
+      withStore(async (store) => {
+        const r0 = rrev(hello, '0');
+        const v1 = { 'conanfile.py': 'first' };
+        await store.replaceFiles(recipeOwner(r0), {
+          write: [
+            { path: 'conanfile.py', blob: textBlob('first', false) },
+            { path: 'conan_sources.tgz', blob: blob() },
+            { path: MANIFEST_FILE, blob: manifestOf(v1) },
+          ],
+        });
+        expect((await store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['0']);
+        const first = await store.fileDigests(recipeOwner(r0));
+        expect(first?.map((f) => f.path)).toEqual(['conan_sources.tgz', 'conanfile.py', MANIFEST_FILE]);
+        expect(first?.find((f) => f.path === 'conanfile.py')?.md5).toBe(md5('first'));
+
+        // Other bytes for the conanfile and the manifest: no overwrite error, the sources stay.
+        await store.replaceFiles(recipeOwner(r0), {
+          write: [
+            { path: 'conanfile.py', blob: textBlob('second', false) },
+            { path: MANIFEST_FILE, blob: manifestOf({ 'conanfile.py': 'second' }) },
+          ],
+        });
+        expect((await store.files(recipeOwner(r0)))?.map((f) => f.path)).toEqual(['conan_sources.tgz', 'conanfile.py', MANIFEST_FILE]);
+        expect((await store.fileDigests(recipeOwner(r0)))?.find((f) => f.path === 'conanfile.py')?.md5).toBe(md5('second'));
+
+        // A manifest contradicting its conanfile changes nothing.
+        await expect(
+          store.replaceFiles(recipeOwner(r0), {
+            write: [
+              { path: 'conanfile.py', blob: textBlob('third', false) },
+              { path: MANIFEST_FILE, blob: manifestOf({ 'conanfile.py': 'not third' }) },
+            ],
+          }),
+        ).rejects.toBeInstanceOf(ManifestMismatchError);
+        expect((await store.fileDigests(recipeOwner(r0)))?.find((f) => f.path === 'conanfile.py')?.md5).toBe(md5('second'));
+
+        expect(await store.replaceFiles(recipeOwner(r0), { write: [], remove: ['conan_sources.tgz'] })).toBe(true);
+        expect((await store.files(recipeOwner(r0)))?.map((f) => f.path)).toEqual(['conanfile.py', MANIFEST_FILE]);
+        expect(await store.replaceFiles(recipeOwner(rrev(hello, 'nothere')), { write: [], remove: ['x'] })).toBe(false);
+      }),
+    );
+
+    it(
       'keeps a revision invisible until its manifest is stored',
       withStore(async (store) => {
         const r1 = rrev(hello, 'aaa1');
