@@ -8,10 +8,11 @@ export type { Logger } from 'pino';
 
 /**
  * A JSON-lines logger (pino) on stdout, or on `destination`. Nothing that
- * could carry a secret is ever passed to it: no headers, no bodies.
+ * could carry a secret is ever passed to it: no headers, no bodies. `fields`
+ * go on every line (with `--workers`: which process wrote it).
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ name: 'cimmeria', level, base: { pid: process.pid } }, destination);
+export function createLogger(level: LogLevel, destination?: DestinationStream, fields: Record<string, unknown> = {}): Logger {
+  return pino({ name: 'cimmeria', level, base: { pid: process.pid, ...fields } }, destination);
 }
 
 /** The request path without its query string. */

@@ -39,6 +39,7 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_CONNECTION_IDLE_TIMEOUT_MS: 'connectionIdleTimeoutMs',
   CIMMERIA_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
+  CIMMERIA_WORKERS: 'workers',
   CIMMERIA_CHECKSUM_DEPLOY: 'checksumDeploy',
   CIMMERIA_IGNORE_CONAN_SERVER_PLUGINS: 'ignoreConanServerPlugins',
   CIMMERIA_MAX_CONCURRENT_PASSWORD_CHECKS: 'maxConcurrentPasswordChecks',

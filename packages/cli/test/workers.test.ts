@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
+import { tempDirForAll } from './support/hooks.js';
+
+const sha1 = (bytes: Uint8Array | string) => createHash('sha1').update(bytes).digest('hex');
+const FILES = '/v2/conans/workers/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files';
+
+interface LogLine {
+  msg: string;
+  pid: number;
+  worker?: number;
+  role?: string;
+  workerPid?: number;
+}
+
+const logLines = (server: ServeProcess): LogLine[] =>
+  server
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+
+const until = async <T>(probe: () => T | undefined, what: string): Promise<T> => {
+  for (let i = 0; i < 400; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+/** One request on a connection of its own (the cluster hands connections to workers in turn). */
+function send(url: string, method: string, path: string, headers: Record<string, string | number> = {}, body?: Uint8Array | string) {
+  return new Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, headers: { ...headers, connection: 'close' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends a request and returns its answer and the worker that logged it. */
+async function sendLogged(server: ServeProcess, method: string, path: string, headers?: Record<string, string | number>, body?: Uint8Array | string) {
+  const prefix = `${method} ${path} `;
+  const before = logLines(server).filter((line) => line.msg.startsWith(prefix)).length;
+  const response = await send(server.url, method, path, headers, body);
+  const line = await until(() => logLines(server).filter((l) => l.msg.startsWith(prefix))[before], `the log of ${prefix}`);
+  return { ...response, worker: line.worker!, pid: line.pid };
+}
+
+const data = tempDirForAll('cimmeria-workers-');
+
+describe('cimmeria serve --workers 2', () => {
+  let server: ServeProcess;
+  let token: string;
+  const bytes = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+
+  beforeAll(async () => {
+    server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', join(data.dir, 'data'), '--workers', '2'], {
+      env: { CIMMERIA_DRAIN_DELAY_MS: '500' },
+      timeoutMs: 60_000,
+    });
+    token = (await login(server.url, 'admin', /password: (\S+)/.exec(server.stderr())![1]!)).token;
+  }, 90_000);
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('starts two worker processes once the first has migrated, and prints the admin password and listening line once', () => {
+    expect(server.stderr().match(/Created user 'admin'/g)).toHaveLength(1);
+    expect(server.stderr().match(/Cimmeria listening on/g)).toHaveLength(1);
+    expect(server.stderr()).toMatch(/Cimmeria listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
+    const ready = logLines(server).filter((line) => line.msg === 'worker ready');
+    expect(ready.map((line) => line.worker).sort()).toEqual([1, 2]);
+    const pids = new Set([server.child.pid, ...ready.map((line) => line.workerPid)]);
+    expect(pids.size).toBe(3);
+  });
+
+  it('serves from both workers: a file uploaded through one is read through the other', async () => {
+    const upload = await sendLogged(server, 'PUT', `${FILES}/conan_export.tgz`, { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1(bytes) }, bytes);
+    expect(upload.status).toBe(200);
+    const manifest = await sendLogged(server, 'PUT', `${FILES}/conanmanifest.txt`, { authorization: `Bearer ${token}`, 'x-checksum-sha1': sha1('m') }, 'm');
+    expect(manifest.status).toBe(200);
+    const readers = new Set<number>();
+    for (let i = 0; i < 6 && !(readers.has(1) && readers.has(2)); i++) {
+      const read = await sendLogged(server, 'GET', `${FILES}/conan_export.tgz`);
+      expect(read.status).toBe(200);
+      expect(sha1(read.body)).toBe(sha1(bytes));
+      readers.add(read.worker);
+    }
+    expect([...readers].sort()).toEqual([1, 2]);
+    expect(readers.has(upload.worker)).toBe(true);
+  });
+
+  it('replaces a worker that dies', async () => {
+    const second = logLines(server).find((line) => line.msg === 'worker ready' && line.worker === 2)!;
+    process.kill(second.workerPid!, 'SIGKILL');
+    const replaced = await until(() => logLines(server).find((line) => line.msg === 'worker replaced'), 'the replacement');
+    expect(replaced.worker).toBe(2);
+    expect(replaced.workerPid).not.toBe(second.workerPid);
+    const exited = logLines(server).find((line) => line.msg.startsWith('worker exited unexpectedly'));
+    expect(exited).toMatchObject({ worker: 2, workerPid: second.workerPid });
+    const pids = new Set<number>();
+    for (let i = 0; i < 6 && pids.size < 2; i++) {
+      const ping = await sendLogged(server, 'GET', '/v2/ping');
+      expect(ping.status).toBe(200);
+      pids.add(ping.pid);
+    }
+    expect(pids.has(replaced.workerPid!)).toBe(true);
+  });
+
+  it('drains every worker on SIGTERM: an upload in flight finishes, then the primary exits 0', async () => {
+    const big = new Uint8Array(2 * 1024 * 1024).map((_, i) => i % 241);
+    const req = request(`${server.url}${FILES.replace('workers/1.0', 'drained/1.0')}/conan_export.tgz`, {
+      method: 'PUT',
+      agent: false,
+      headers: { authorization: `Bearer ${token}`, 'content-length': big.length, 'x-checksum-sha1': sha1(big) },
+    });
+    const status = new Promise<number>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', () => resolve(-1));
+    });
+    req.write(big.subarray(0, 512 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = server.stop('SIGTERM');
+    await until(() => (logLines(server).filter((line) => line.msg === 'no longer accepting connections; finishing requests in flight').length >= 2 ? true : undefined), 'both workers to stop accepting');
+    await expect(send(server.url, 'GET', '/v2/ping')).rejects.toThrow();
+    req.end(big.subarray(512 * 1024));
+    expect(await status).toBe(200);
+    expect(await exited).toBe(0);
+    const stopped = logLines(server).filter((line) => line.msg === 'worker stopped');
+    expect(stopped).toHaveLength(2);
+  });
+});
+
+describe('cimmeria serve --workers 2, failing to start', () => {
+  it('exits with the error once when the port is taken, leaving no worker behind', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const result = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--data', join(data.dir, 'busy'), '--workers', '2']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.match(/Cannot listen on 127\.0\.0\.1:\d+/g)).toHaveLength(1);
+      expect(result.stdout).toContain('worker failed to start');
+    } finally {
+      busy.close();
+    }
+  }, 60_000);
+});
