@@ -99,6 +99,21 @@ describe('cimmeria serve --workers 2', () => {
     expect(readers.has(upload.worker)).toBe(true);
   });
 
+  it('answers /metrics with the sum of every worker, whichever worker takes the scrape', async () => {
+    const pings = async () => {
+      const text = (await send(server.url, 'GET', '/metrics')).body.toString('utf8');
+      const line = text.split('\n').find((l) => l.startsWith('cimmeria_http_requests_total{') && l.includes('operation="ping"'));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const before = await pings();
+    const servedBy = new Set<number>();
+    for (let i = 0; i < 4; i++) servedBy.add((await sendLogged(server, 'GET', '/v2/ping')).worker);
+    expect([...servedBy].sort()).toEqual([1, 2]);
+    // Two scrapes on two connections: one per worker, the same sum.
+    expect(await pings()).toBe(before + 4);
+    expect(await pings()).toBe(before + 4);
+  });
+
   it('replaces a worker that dies', async () => {
     const second = logLines(server).find((line) => line.msg === 'worker ready' && line.worker === 2)!;
     process.kill(second.workerPid!, 'SIGKILL');

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { listeningLine } from '../listen-address.js';
 import type { Logger } from '../logging.js';
+import { createMetricsGatherer } from './gather-metrics.js';
 import { WORKER_SLOT_ENV, isWorkerMessage, type PrimaryMessage } from './messages.js';
 import { RestartBackoff, type RestartBackoffOptions } from './restart-backoff.js';
 
@@ -58,6 +59,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
   return new Promise<number>((resolve) => {
     const alive = () => slots.filter((slot) => slot.worker).length;
+    const gatherMetrics = createMetricsGatherer(() => slots.flatMap((slot) => (slot.worker && slot.ready ? [slot.worker] : [])));
     const send = (worker: Worker, message: PrimaryMessage) => {
       if (worker.isConnected()) worker.send(message);
     };
@@ -87,6 +89,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const pid = worker.process.pid;
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
+        if (message.cimmeria === 'metrics-request') {
+          gatherMetrics(worker, message.id);
+          return;
+        }
+        if (message.cimmeria === 'metrics-part') return; // the gatherer listens for these
         if (message.cimmeria === 'notify') {
           // The first start's lines (admin password, warnings); every worker would repeat them.
           if (phase === 'starting' && slot.id === 1) notify(message.line);

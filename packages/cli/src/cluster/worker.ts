@@ -3,6 +3,7 @@ import { LISTENING_PREFIX } from '../listen-address.js';
 import type { Logger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
 import { isPrimaryMessage, type WorkerMessage } from './messages.js';
+import { clusterMetricsText } from './worker-metrics.js';
 
 /**
  * Resolves with the exit code once `server` has stopped: on SIGINT or
@@ -41,7 +42,8 @@ export function untilStopped(server: RunningServer, logger: Logger, { ipc = fals
     process.on('SIGTERM', onSignal);
     if (ipc) {
       process.on('message', (message: unknown) => {
-        if (isPrimaryMessage(message)) stop({ by: 'primary' }, message.now ? { drainDelayMs: 0 } : undefined);
+        if (!isPrimaryMessage(message) || message.cimmeria !== 'shutdown') return;
+        stop({ by: 'primary' }, message.now ? { drainDelayMs: 0 } : undefined);
       });
     }
   });
@@ -56,6 +58,7 @@ export async function runWorker(config: CimmeriaConfig, logger: Logger): Promise
   const send = (message: WorkerMessage) => process.send?.(message);
   const server = await startServer(config, {
     logger,
+    metricsText: clusterMetricsText,
     // The primary prints one listening line, once every worker serves.
     notify: (line) => {
       if (!line.startsWith(LISTENING_PREFIX)) send({ cimmeria: 'notify', line });

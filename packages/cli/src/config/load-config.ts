@@ -1,5 +1,4 @@
 import { extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { readConanServerConf } from './conan-server-conf.js';
@@ -139,7 +138,7 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   const text = await readConfigText(file, 'the config file');
   let parsed: unknown;
   try {
-    parsed = extension === '.json' ? JSON.parse(text) : parseYaml(text);
+    parsed = extension === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (error) {
     throw new ConfigError(`Config file ${file} is not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
