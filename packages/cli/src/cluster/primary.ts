@@ -56,6 +56,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   let exitCode = 0;
   let signals = 0;
+  let othersForked = false;
 
   return new Promise<number>((resolve) => {
     const alive = () => slots.filter((slot) => slot.worker).length;
@@ -87,6 +88,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       slot.worker = worker;
       slot.ready = false;
       const pid = worker.process.pid;
+      // Only the first worker's lines reach the terminal (admin password, warnings): the others would repeat them.
+      const announcing = slot.id === 1 && !othersForked;
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
         if (message.cimmeria === 'metrics-request') {
@@ -95,8 +98,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         }
         if (message.cimmeria === 'metrics-part') return; // the gatherer listens for these
         if (message.cimmeria === 'notify') {
-          // The first start's lines (admin password, warnings); every worker would repeat them.
-          if (phase === 'starting' && slot.id === 1) notify(message.line);
+          if (announcing) notify(message.line);
           return;
         }
         slot.ready = true;
@@ -107,7 +109,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         }
         if (phase !== 'starting') return;
         // The first worker migrated the database and created admin: the others may start together.
-        if (slot.id === 1) slots.slice(1).forEach(fork);
+        if (!othersForked) {
+          othersForked = true;
+          slots.slice(1).forEach(fork);
+        }
         if (slots.every((s) => s.ready)) {
           phase = 'running';
           notify(`${listeningLine(options.host, message.port)} with ${workers} workers`);
