@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -172,4 +173,29 @@ describe('cimmeria serve --workers 2, failing to start', () => {
       busy.close();
     }
   }, 60_000);
+});
+
+describe('cimmeria serve --workers 2, when replacements cannot start', () => {
+  it('gives up with exit code 1 once no worker is left and replacements fail at start, rather than restart them in a loop', async () => {
+    const dir = join(data.dir, 'doomed');
+    const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', dir, '--workers', '2'], { timeoutMs: 60_000 });
+    try {
+      const pids = logLines(server)
+        .filter((line) => line.msg === 'worker ready')
+        .map((line) => line.workerPid!);
+      expect(pids).toHaveLength(2);
+      // The data directory becomes a file: every new worker fails to open the database.
+      await rm(dir, { recursive: true, force: true });
+      await writeFile(dir, 'not a directory');
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      // SIGCONT changes nothing in a running process: this only waits for the primary to exit.
+      expect(await server.stop('SIGCONT')).toBe(1);
+      const messages = logLines(server).map((line) => line.msg);
+      expect(messages).toContain('no worker left and its replacement failed to start; exiting');
+      // Each slot was tried once or twice, with a growing delay: not a loop.
+      expect(messages.filter((msg) => msg.startsWith('worker exited unexpectedly')).length).toBeLessThanOrEqual(4);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  }, 90_000);
 });
