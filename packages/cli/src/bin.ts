@@ -40,25 +40,37 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
 export const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 /**
- * Runs this same process again (same pid, by execve) with
- * {@link SERVE_NODE_FLAGS}: V8 reads them only at start. Where execve is
- * missing (Windows, Node before 22.15), the server runs without them.
+ * Environment of the server process. glibc raises its mmap threshold to the
+ * size of the largest block freed (up to 32 MiB): after the first login,
+ * scrypt's 16 MiB blocks come from the heap and stay there, and a few logins
+ * at once leave the process 50 MiB bigger for good. A fixed threshold keeps
+ * them mmapped, returned on free. Other C libraries ignore the variable; one
+ * the user sets wins.
  */
-function reexecWithServeFlags(): void {
+export const SERVE_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
+
+/**
+ * Runs this same process again (same pid, by execve) with
+ * {@link SERVE_NODE_FLAGS} and {@link SERVE_ENV}: V8 and the C library read
+ * them only at start. Where execve is missing (Windows, Node before 22.15),
+ * the server runs without them.
+ */
+function reexecForServe(): void {
   if (typeof process.execve !== 'function') return;
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const missing = SERVE_NODE_FLAGS.filter((flag) => !given.some((arg) => arg.startsWith(flag.slice(0, flag.indexOf('=')))));
-  if (missing.length === 0) return;
+  const flags = SERVE_NODE_FLAGS.filter((flag) => !given.some((arg) => arg.startsWith(flag.slice(0, flag.indexOf('=')))));
+  const env = Object.fromEntries(Object.entries(SERVE_ENV).filter(([name]) => process.env[name] === undefined));
+  if (flags.length === 0 && Object.keys(env).length === 0) return;
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...process.env, ...env });
   } catch {
-    // Not fatal: the server runs, with V8's defaults.
+    // Not fatal: the server runs, with the defaults.
   }
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (command === 'serve') reexecWithServeFlags();
+  if (command === 'serve') reexecForServe();
   if (command === undefined) {
     process.stderr.write(USAGE);
     return 2;
