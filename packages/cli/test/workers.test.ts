@@ -34,6 +34,13 @@ const until = async <T>(probe: () => T | undefined, what: string): Promise<T> =>
   throw new Error(`timed out waiting for ${what}`);
 };
 
+/** The primary's `worker ready` lines of both workers (stdout may come after the listening line on stderr). */
+const readyWorkers = (server: ServeProcess) =>
+  until(() => {
+    const ready = logLines(server).filter((line) => line.msg === 'worker ready');
+    return ready.length >= 2 ? ready : undefined;
+  }, 'both workers to be logged ready');
+
 /** One request on a connection of its own (the cluster hands connections to workers in turn). */
 function send(url: string, method: string, path: string, headers: Record<string, string | number> = {}, body?: Uint8Array | string) {
   return new Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }>((resolve, reject) => {
@@ -74,11 +81,11 @@ describe('cimmeria serve --workers 2', () => {
     await server?.stop('SIGKILL');
   });
 
-  it('starts two worker processes once the first has migrated, and prints the admin password and listening line once', () => {
+  it('starts two worker processes once the first has migrated, and prints the admin password and listening line once', async () => {
     expect(server.stderr().match(/Created user 'admin'/g)).toHaveLength(1);
     expect(server.stderr().match(/Cimmeria listening on/g)).toHaveLength(1);
     expect(server.stderr()).toMatch(/Cimmeria listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
-    const ready = logLines(server).filter((line) => line.msg === 'worker ready');
+    const ready = await readyWorkers(server);
     expect(ready.map((line) => line.worker).sort()).toEqual([1, 2]);
     const pids = new Set([server.child.pid, ...ready.map((line) => line.workerPid)]);
     expect(pids.size).toBe(3);
@@ -116,7 +123,7 @@ describe('cimmeria serve --workers 2', () => {
   });
 
   it('replaces a worker that dies', async () => {
-    const second = logLines(server).find((line) => line.msg === 'worker ready' && line.worker === 2)!;
+    const second = (await readyWorkers(server)).find((line) => line.worker === 2)!;
     process.kill(second.workerPid!, 'SIGKILL');
     const replaced = await until(() => logLines(server).find((line) => line.msg === 'worker replaced'), 'the replacement');
     expect(replaced.worker).toBe(2);
@@ -180,9 +187,7 @@ describe('cimmeria serve --workers 2, when replacements cannot start', () => {
     const dir = join(data.dir, 'doomed');
     const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', dir, '--workers', '2'], { timeoutMs: 60_000 });
     try {
-      const pids = logLines(server)
-        .filter((line) => line.msg === 'worker ready')
-        .map((line) => line.workerPid!);
+      const pids = (await readyWorkers(server)).map((line) => line.workerPid!);
       expect(pids).toHaveLength(2);
       // The data directory becomes a file: every new worker fails to open the database.
       await rm(dir, { recursive: true, force: true });
