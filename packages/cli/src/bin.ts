@@ -31,8 +31,46 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   'hash-password': async () => (await import('./commands/hash-password.js')).hashPasswordCommand,
 };
 
+/**
+ * V8 flags of the server process (and of its workers, which inherit them).
+ * The young generation grows to 16 MiB x 2 while the server starts (module
+ * loading, migrations) and never shrinks; capped, an idle server keeps about
+ * 13 MiB less. A flag the user sets (NODE_OPTIONS, node's command line) wins.
+ */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'];
+
+/**
+ * Environment of the server process. glibc raises its mmap threshold to the
+ * size of the largest block freed (up to 32 MiB): after the first login,
+ * scrypt's 16 MiB blocks come from the heap and stay there, and a few logins
+ * at once leave the process 50 MiB bigger for good. A fixed threshold keeps
+ * them mmapped, returned on free. Other C libraries ignore the variable; one
+ * the user sets wins.
+ */
+export const SERVE_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
+
+/**
+ * Runs this same process again (same pid, by execve) with
+ * {@link SERVE_NODE_FLAGS} and {@link SERVE_ENV}: V8 and the C library read
+ * them only at start. Where execve is missing (Windows, Node before 22.15),
+ * the server runs without them.
+ */
+function reexecForServe(): void {
+  if (typeof process.execve !== 'function') return;
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const flags = SERVE_NODE_FLAGS.filter((flag) => !given.some((arg) => arg.startsWith(flag.slice(0, flag.indexOf('=')))));
+  const env = Object.fromEntries(Object.entries(SERVE_ENV).filter(([name]) => process.env[name] === undefined));
+  if (flags.length === 0 && Object.keys(env).length === 0) return;
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...process.env, ...env });
+  } catch {
+    // Not fatal: the server runs, with the defaults.
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === 'serve') reexecForServe();
   if (command === undefined) {
     process.stderr.write(USAGE);
     return 2;

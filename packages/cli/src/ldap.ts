@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LdapAuthenticator } from '@cimmeria/auth-ldap';
+import type { LdapAuthenticator } from '@cimmeria/auth-ldap';
 import { readConfigText } from './config/layer.js';
 import type { CimmeriaConfig } from './config/schema.js';
 
@@ -12,6 +12,8 @@ export async function ldapAuthenticator(
   onError: (error: unknown) => void,
 ): Promise<LdapAuthenticator> {
   const tlsCa = ldap.tlsCaFile === undefined ? undefined : await readConfigText(resolve(ldap.tlsCaFile), 'the LDAP CA file (ldap.tlsCaFile)');
+  // Loaded only when a directory is configured.
+  const { LdapAuthenticator } = await import('@cimmeria/auth-ldap');
   return new LdapAuthenticator({
     url: ldap.url,
     bindDn: ldap.bindDn,

@@ -3,6 +3,9 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 /** At most this many addresses of other interfaces are named; a host may have dozens (containers, VPNs). */
 const MAX_ADDRESSES = 3;
 
+/** How the line saying where the server listens starts. */
+export const LISTENING_PREFIX = 'Cimmeria listening on';
+
 const urlOf = (address: string, port: number) => `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 /**
@@ -16,7 +19,7 @@ export function listeningLine(
   port: number,
   interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
 ): string {
-  if (host !== '0.0.0.0' && host !== '::') return `Cimmeria listening on ${urlOf(host, port)}`;
+  if (host !== '0.0.0.0' && host !== '::') return `${LISTENING_PREFIX} ${urlOf(host, port)}`;
   const ipv4Only = host === '0.0.0.0';
   const here = urlOf(ipv4Only ? '127.0.0.1' : '::1', port);
   const others = Object.values(interfaces)
@@ -28,7 +31,7 @@ export function listeningLine(
   const named = unique.slice(0, MAX_ADDRESSES).join(', ');
   const more = unique.length > MAX_ADDRESSES ? ` (and ${unique.length - MAX_ADDRESSES} more)` : '';
   return (
-    `Cimmeria listening on all ${ipv4Only ? 'IPv4 ' : ''}interfaces, port ${port}: ${here} from this machine` +
+    `${LISTENING_PREFIX} all ${ipv4Only ? 'IPv4 ' : ''}interfaces, port ${port}: ${here} from this machine` +
     (unique.length > 0 ? `; from others ${named}${more}` : '')
   );
 }

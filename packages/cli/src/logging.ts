@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { ReadinessCheckError } from '@cimmeria/core';
 import type { NodeListener } from '@cimmeria/core/node';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/schema.js';
@@ -8,10 +7,11 @@ export type { Logger } from 'pino';
 
 /**
  * A JSON-lines logger (pino) on stdout, or on `destination`. Nothing that
- * could carry a secret is ever passed to it: no headers, no bodies.
+ * could carry a secret is ever passed to it: no headers, no bodies. `fields`
+ * go on every line (with `--workers`: which process wrote it).
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ name: 'cimmeria', level, base: { pid: process.pid } }, destination);
+export function createLogger(level: LogLevel, destination?: DestinationStream, fields: Record<string, unknown> = {}): Logger {
+  return pino({ name: 'cimmeria', level, base: { pid: process.pid, ...fields } }, destination);
 }
 
 /** The request path without its query string. */
@@ -57,21 +57,5 @@ export function withRequestLog(listener: NodeListener, logger: Logger): NodeList
       );
     });
     return listener(req, res);
-  };
-}
-
-/**
- * The Conan handler's `onError`: a failed readiness check at warn with its
- * details (the probe's answer shows none), without a stack; anything else
- * the handler could not answer at error, with its stack.
- */
-export function logHandlerError(logger: Logger): (error: unknown, request: Request) => void {
-  return (error, request) => {
-    const path = new URL(request.url).pathname;
-    if (error instanceof ReadinessCheckError) {
-      logger.warn({ path, check: error.check, outcome: error.outcome }, error.message);
-      return;
-    }
-    logger.error({ err: error, method: request.method, path }, 'request failed');
   };
 }

@@ -9,6 +9,8 @@ export interface MetricsEndpointOptions {
   path: string;
   /** When set, required as a Bearer token or as the HTTP Basic password (any user). */
   token?: string;
+  /** The Prometheus text to answer. Default: `metrics.registry`'s. */
+  text?: () => Promise<string>;
 }
 
 // Hashing both sides first makes the comparison constant-time whatever the lengths.
@@ -40,6 +42,7 @@ function authorized(headers: Headers, token: string): boolean {
  */
 export function withMetricsEndpoint(next: FetchHandler, options: MetricsEndpointOptions): FetchHandler {
   const { metrics, path, token } = options;
+  const text = options.text ?? (() => metrics.registry.metrics());
   return async (request, context) => {
     if (new URL(request.url).pathname !== path) return next(request, context);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -51,7 +54,7 @@ export function withMetricsEndpoint(next: FetchHandler, options: MetricsEndpoint
         headers: { 'www-authenticate': 'Bearer realm="cimmeria metrics"' },
       });
     }
-    const body = await metrics.registry.metrics();
+    const body = await text();
     const headers = { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' };
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   };

@@ -2,12 +2,14 @@ import { createConanHandler, type FetchHandler } from '@cimmeria/core';
 import { createMetrics } from '@cimmeria/core/metrics';
 import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
+import type { JsonMetricsSource } from './cluster/worker-metrics.js';
 import type { CimmeriaConfig } from './config/schema.js';
 import { exposedDataWarnings } from './data-dir.js';
 import { CommandError } from './errors.js';
 import { listeningLine } from './listen-address.js';
 import { withMetricsEndpoint } from './metrics-endpoint.js';
-import { createLogger, logHandlerError, withRequestLog, type Logger } from './logging.js';
+import { logHandlerError } from './log-handler-error.js';
+import { createLogger, withRequestLog, type Logger } from './logging.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -18,6 +20,11 @@ export interface StartServerOptions {
    * the bootstrap admin password, the permissions in force. Default: stderr.
    */
   notify?: (line: string) => void;
+  /**
+   * What a scrape of `metricsPath` answers, given this process's registry.
+   * Default: this process's metrics. `cimmeria serve --workers N` sums every worker's.
+   */
+  metricsText?: (local: JsonMetricsSource) => () => Promise<string>;
 }
 
 /** A running standalone server. */
@@ -79,6 +86,7 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     ? withMetricsEndpoint(conan, {
         metrics,
         path: config.metricsPath,
+        ...(options.metricsText ? { text: options.metricsText(metrics.registry) } : {}),
         ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
       })
     : conan;

@@ -266,3 +266,20 @@ describe('issue 9: settings conan_server users need', () => {
     );
   });
 });
+
+describe('defaults shared with the core', () => {
+  it('are the core’s own (the CLI keeps a copy so that reading the configuration loads no part of the core)', async () => {
+    const core = await import('@cimmeria/core');
+    const copy = await import('../src/config/core-defaults.js');
+    expect(copy.DEFAULT_MAX_UPLOAD_BYTES).toBe(core.DEFAULT_MAX_UPLOAD_BYTES);
+    expect(copy.DEFAULT_MAX_TEXT_FILE_BYTES).toBe(core.DEFAULT_MAX_TEXT_FILE_BYTES);
+    expect(copy.LOGIN_PROTECTION_DEFAULTS).toEqual(core.LOGIN_PROTECTION_DEFAULTS);
+  });
+
+  it('include workers: the number of cores, or CIMMERIA_WORKERS', async () => {
+    const { availableParallelism } = await import('node:os');
+    expect((await loadConfig({ env: {} })).workers).toBe(availableParallelism());
+    expect((await loadConfig({ env: { CIMMERIA_WORKERS: '3' } })).workers).toBe(3);
+    await expect(loadConfig({ env: { CIMMERIA_WORKERS: '0' } })).rejects.toThrow(ConfigError);
+  });
+});

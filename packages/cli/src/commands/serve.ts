@@ -1,7 +1,8 @@
+import cluster from 'node:cluster';
+import { WORKER_SLOT_ENV } from '../cluster/messages.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { startServer } from '../server.js';
 import { BACKEND_OPTIONS, BACKEND_USAGE } from './backend-options.js';
 import { parseCommandLine } from './parse.js';
 
@@ -20,13 +21,17 @@ ${BACKEND_USAGE}
                             conan_server server.conf
   --log-level LEVEL         trace, debug, info, warn, error, fatal or silent       [CIMMERIA_LOG_LEVEL]
   --max-upload-bytes SIZE   largest accepted file, e.g. 10GiB                      [CIMMERIA_MAX_UPLOAD_BYTES]
+  --workers N               processes serving the port (default: the number of     [CIMMERIA_WORKERS]
+                            cores; 1: a single process)
   -h, --help                show this help
 
 Probes: GET /healthz (alive) and /readyz (stores reachable, not draining).
 On SIGTERM or SIGINT: /readyz turns 503, requests are still served for
 drainDelayMs (default 5 s), then the listener closes, requests in flight
 finish (at most shutdownTimeoutMs, default 60 s) and the process exits 0.
-A second signal exits at once.
+A second signal exits at once. With several workers, the primary process
+tells each to drain so, and exits 0 when they all did; a worker that dies
+is replaced.
 
 Precedence: flags > CIMMERIA_* environment > config file > conan_server conf > defaults.
 `;
@@ -38,12 +43,15 @@ const OPTIONS = {
   'conan-server-conf': { type: 'string' },
   'log-level': { type: 'string' },
   'max-upload-bytes': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 /**
  * `cimmeria serve`: starts the server and runs until SIGINT or SIGTERM,
  * then stops listening, lets in-flight requests finish, closes the
  * database and resolves with exit code 0. A second signal exits at once.
+ * With `workers` above 1, this process becomes the primary of that many
+ * worker processes (node:cluster), each running the server.
  */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS, 'serve');
@@ -63,32 +71,31 @@ export async function serveCommand(args: string[]): Promise<number> {
       storage: values.storage,
       logLevel: values['log-level'],
       maxUploadBytes: values['max-upload-bytes'],
+      workers: values.workers,
     },
   });
+  // A worker of `--workers N` (forked by the primary below): serves, reports to the primary.
+  const slot = cluster.isWorker ? process.env[WORKER_SLOT_ENV] : undefined;
+  if (slot !== undefined) {
+    const logger = createLogger(config.logLevel, undefined, { worker: Number(slot) });
+    const { runWorker } = await import('../cluster/worker.js');
+    return runWorker(config, logger);
+  }
+  // Already a worker of another cluster (pm2...): that one spreads the load.
+  if (config.workers > 1 && cluster.isPrimary) {
+    const logger = createLogger(config.logLevel, undefined, { role: 'primary' });
+    // Loads neither the server nor its backends: the primary only keeps the workers running.
+    const { runPrimary } = await import('../cluster/primary.js');
+    return runPrimary({
+      workers: config.workers,
+      host: config.host,
+      logger,
+      notify: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
   const logger = createLogger(config.logLevel);
+  const { untilStopped } = await import('../cluster/worker.js');
+  const { startServer } = await import('../server.js');
   const server = await startServer(config, { logger });
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting without waiting');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      server.close().then(
-        () => {
-          logger.info('stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while shutting down');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  return untilStopped(server, logger);
 }

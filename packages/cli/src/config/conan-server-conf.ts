@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashPassword, type PermissionRule } from '@cimmeria/core';
+import type { PermissionRule } from '@cimmeria/core';
 import { ConfigError } from '../errors.js';
 import { IniSyntaxError, parseIni, type IniDocument, type IniEntry } from './ini.js';
 import { readConfigText, type ConanServerPlugin, type ConfigLayer } from './layer.js';
@@ -103,6 +103,8 @@ export async function conanServerConfLayer(conf: ConanServerConf, file: string):
       // A salt derived from the name, so every node and restart computes the same
       // hash: tokens are tied to it. The password is in server.conf in plain text anyway.
       const salt = createHash('sha256').update('cimmeria conan_server.conf user\0').update(name).digest().subarray(0, 16);
+      // Loaded here: reading a configuration loads no part of the core otherwise.
+      const { hashPassword } = await import('@cimmeria/core');
       users[name] = await hashPassword(password, { salt });
       layer.sources[`users.${name}`] = `${file} [users]`;
     }

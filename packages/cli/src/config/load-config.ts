@@ -1,5 +1,4 @@
 import { extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { readConanServerConf } from './conan-server-conf.js';
@@ -39,6 +38,7 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_CONNECTION_IDLE_TIMEOUT_MS: 'connectionIdleTimeoutMs',
   CIMMERIA_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   CIMMERIA_MAX_CONNECTIONS: 'maxConnections',
+  CIMMERIA_WORKERS: 'workers',
   CIMMERIA_CHECKSUM_DEPLOY: 'checksumDeploy',
   CIMMERIA_CONAN1_V1_MODE: 'conan1V1Mode',
   CIMMERIA_CONAN1_PUBLIC_URL: 'conan1PublicUrl',
@@ -140,7 +140,7 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   const text = await readConfigText(file, 'the config file');
   let parsed: unknown;
   try {
-    parsed = extension === '.json' ? JSON.parse(text) : parseYaml(text);
+    parsed = extension === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (error) {
     throw new ConfigError(`Config file ${file} is not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }

@@ -1,5 +1,6 @@
-import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from '@cimmeria/core';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from './core-defaults.js';
 
 /** Log levels, from the loudest filter to the quietest. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -313,6 +314,11 @@ export const configSchema = z.strictObject({
   keepAliveTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.keepAliveTimeoutMs),
   /** Most connections open at once (0: no cap); at the cap, connections without a request yet make room. */
   maxConnections: integer(0, 1_000_000).default(DEFAULTS.maxConnections),
+  /**
+   * `cimmeria serve`: processes serving the port (node:cluster), each a
+   * stateless node. Default: the number of cores; `1` keeps one process.
+   */
+  workers: integer(1, 256).default(() => availableParallelism()),
   /** Password checks (scrypt, on libuv's pool shared with file I/O) running at once on this node. */
   maxConcurrentPasswordChecks: integer(1, 64).default(DEFAULTS.maxConcurrentPasswordChecks),
   /** Password checks waiting for a slot; past that, logins get 503 with Retry-After at once. */

@@ -6,10 +6,16 @@ import { join } from 'node:path';
 /** The built `cimmeria` command (run `pnpm -s build` first). */
 export const CLI = new URL('../../dist/bin.js', import.meta.url).pathname;
 
-/** The environment without any CIMMERIA_* of the caller, plus `extra`. */
+/**
+ * The environment without any CIMMERIA_* of the caller, plus `extra`. One
+ * server process unless a test asks for workers (`--workers`, CIMMERIA_WORKERS):
+ * the suite starts many servers at once on small machines, and what one
+ * process does (connection caps, timings, per-process counters) is what most
+ * tests check; test/workers.test.ts covers several.
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CIMMERIA_')));
-  return { ...env, ...extra };
+  return { ...env, CIMMERIA_WORKERS: '1', ...extra };
 }
 
 export interface CliResult {
