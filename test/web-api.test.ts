@@ -280,6 +280,13 @@ describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
     const logout = await fetch(`${url}/api/v1/session`, { method: 'DELETE', headers: { cookie, 'x-cimmeria-request': '1' } });
     expect(logout.status).toBe(204);
     expect(logout.headers.get('set-cookie')).toMatch(/^cimmeria_session=; HttpOnly; SameSite=Strict; Path=\/api\/; Max-Age=0$/);
+    // Logging in again while the browser still sends the old cookie: no CSRF header needed for that.
+    const again = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'alice', password: 'alice-pw' }),
+      headers: { cookie, origin: url },
+    });
+    expect(again.status).toBe(200);
   });
 
   it('serves its OpenAPI description', async () => {

@@ -166,7 +166,8 @@ export async function handleWebApi(
     let principal: Principal | undefined;
     if (req.request.headers.has('authorization')) {
       principal = await req.principalOf();
-    } else {
+    } else if (!(segments[0] === 'session' && method === 'POST')) {
+      // (Logging in ignores a session the browser may still hold.)
       const cookie = sessionCookie(req.request.headers);
       if (cookie !== undefined) {
         if (stateChanging) checkCsrf(req.request, req.url, req.trustProxy);
