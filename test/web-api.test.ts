@@ -21,6 +21,7 @@ import { serveNode } from '@cimmeria/core/node';
 import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
 import { postgresBackend, type Backend } from './support/backends.js';
+import { startServe, tempDir } from '../packages/cli/test/support/cli-process.js';
 import { listen } from './support/listen.js';
 import { basicAuth } from './support/login.js';
 
@@ -38,6 +39,7 @@ const backends: [string, (dir: string) => Promise<Backend<MetadataStore>>][] = [
   ['PostgreSQL', () => postgresBackend()],
 ];
 
+const SERVER_CONF = new URL('../conformance/server.conf', import.meta.url).pathname;
 const ALICE = basicAuth('alice', 'alice-pw');
 const BOB = basicAuth('bob', 'bob-pw');
 
@@ -354,6 +356,33 @@ describe('issue 13: the web API through the adapters, under a prefix', () => {
       expect((await fetch(`${base}/api/v1/me`, { headers: { cookie } }).then((r) => r.json())) as any).toMatchObject({ user: 'bob' });
     } finally {
       await host.close();
+    }
+  });
+});
+
+describe('issue 13: the web API through cimmeria serve', () => {
+  it('searches, hides what the caller may not read, and logs in with the cookie', async () => {
+    const data = await tempDir('cimmeria-web-api-serve-');
+    const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data.dir, '--conan-server-conf', SERVER_CONF]);
+    try {
+      const demo = basicAuth('demo', 'demo');
+      for (const name of ['zlib', 'secret']) {
+        const base = `${serve.url}/v2/conans/${name}/1.0/_/_/revisions/r1/files`;
+        for (const [path, body] of [['conanfile.py', '# recipe'], ['conanmanifest.txt', '1\n']]) {
+          expect((await fetch(`${base}/${path}`, { method: 'PUT', body, headers: { authorization: demo } })).status).toBe(200);
+        }
+      }
+      const names = async (headers: Record<string, string>) =>
+        ((await (await fetch(`${serve.url}/api/v1/recipes`, { headers })).json()) as any).items.map((i: { name: string }) => i.name);
+      expect(await names({})).toEqual(['zlib']);
+      expect(await names({ authorization: basicAuth('other', 'other') })).toEqual(['zlib']);
+      expect(await names({ authorization: demo })).toEqual(['secret', 'zlib']);
+      const login = await fetch(`${serve.url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ username: 'demo', password: 'demo' }) });
+      expect(login.status).toBe(200);
+      expect(await names({ cookie: login.headers.get('set-cookie')!.split(';')[0]! })).toEqual(['secret', 'zlib']);
+    } finally {
+      await serve.stop();
+      await data.remove();
     }
   });
 });
