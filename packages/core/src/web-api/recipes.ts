@@ -52,12 +52,14 @@ function checkName(name: string): string {
 
 const part = (value: string | undefined) => value ?? null;
 
-/** Newest version first (Conan's order), then user/channel. */
+const codeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Newest version first (Conan's order), then user/channel (code-unit order, the same on every host). */
 function newestFirst(a: RecipeHistory, b: RecipeHistory): number {
   return (
     compareConanVersions(b.ref.version, a.ref.version) ||
-    (a.ref.user ?? '').localeCompare(b.ref.user ?? '') ||
-    (a.ref.channel ?? '').localeCompare(b.ref.channel ?? '')
+    codeUnits(a.ref.user ?? '', b.ref.user ?? '') ||
+    codeUnits(a.ref.channel ?? '', b.ref.channel ?? '')
   );
 }
 
