@@ -169,6 +169,20 @@ describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
     expect(stats.bytes).toBeGreaterThan(0);
   });
 
+  it('narrows listings to what an API token covers', async () => {
+    const created = await fetch(`${url}/api/v1/tokens`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'zlib-only', scope: 'read', pattern: 'zlib/*@*/*' }),
+      headers: { authorization: ALICE },
+    });
+    const { token } = (await created.json()) as { token: string };
+    const bearer = `Bearer ${token}`;
+    expect(await names('', bearer)).toEqual(['zlib']);
+    expect((await get('/recipes/app', bearer)).status).toBe(404);
+    expect((await get('/recipes/zlib/dependents', bearer)).body.items).toEqual([]);
+    expect((await get('/stats', bearer)).body).toMatchObject({ recipes: null, recent: [{ reference: 'zlib/1.3.1' }, { reference: 'zlib/1.3.1@acme/stable' }, { reference: 'zlib/1.2.13' }] });
+  });
+
   it('details a recipe: versions newest first, revisions, files, conanfile.py, metadata files', async () => {
     const detail = (await get('/recipes/zlib')).body;
     expect(detail.name).toBe('zlib');
