@@ -35,17 +35,20 @@ import {
   type PackageEntry,
   type RevisionEntry,
   type StoredFile,
-  type DependentEntry,
-  type FileEntry,
-  type PackageDetail,
-  type PublishedRevision,
-  type RecipeHistory,
-  type RecipeNamePage,
-  type RecipeNameQuery,
-  type RegistryTotals,
+} from './metadata-store.js';
+import type {
+  DependentEntry,
+  FileEntry,
+  PackageDetail,
+  PublishedRevision,
+  RecipeHistory,
+  RecipeNamePage,
+  RecipeNameQuery,
+  RegistryTotals,
 } from './metadata-store.js';
 import { migrateToLatest } from './migrations/index.js';
 import { requireRows } from './conaninfo.js';
+import { lowerNameRange } from './name-prefix-range.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
 import type { ApiTokensTable, AuditEventsTable, Database } from './schema.js';
 
@@ -85,16 +88,16 @@ function likePrefix(prefix: string): string {
  * decides the database).
  */
 export class KyselyMetadataStore implements MetadataStore {
-  private readonly clock: (db: Db) => Promise<number>;
   private readonly codeUnitCollation: string | undefined;
+  private readonly clock: (db: Db) => Promise<number>;
 
   constructor(
     /** The injected Kysely instance; the store never closes it. */
     readonly db: Kysely<Database>,
     options: KyselyMetadataStoreOptions = {},
   ) {
-    this.clock = options.clock ?? processClock;
     this.codeUnitCollation = options.codeUnitCollation;
+    this.clock = options.clock ?? processClock;
   }
 
   /** Applies pending migrations. Returns the names of those applied. */
@@ -300,18 +303,11 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage> {
     let base = this.db.selectFrom('recipes as r').where('r.latest_published_at', 'is not', null);
-    if (query.namePrefix !== '') {
-      const prefix = query.namePrefix.toLowerCase();
-      base = base.where(sql<boolean>`lower(r.name) like ${likePrefix(prefix)} escape '\\'`);
-      // The same names as a range, which an index on lower(name) serves (LIKE
-      // alone scans on SQLite); compared by code units, so it is exact.
-      const last = prefix.charCodeAt(prefix.length - 1);
-      if (last < 0xffff) {
-        const lower = this.codeUnitCollation === undefined ? sql`lower(r.name)` : sql`lower(r.name) collate ${sql.id(this.codeUnitCollation)}`;
-        base = base
-          .where(sql<boolean>`${lower} >= ${prefix}`)
-          .where(sql<boolean>`${lower} < ${prefix.slice(0, -1) + String.fromCharCode(last + 1)}`);
-      }
+    const range = lowerNameRange(query.namePrefix);
+    if (range) {
+      const lower = this.codeUnitCollation === undefined ? sql`lower(r.name)` : sql`lower(r.name) collate ${sql.id(this.codeUnitCollation)}`;
+      base = base.where(sql<boolean>`${lower} >= ${range.from}`);
+      if (range.to !== undefined) base = base.where(sql<boolean>`${lower} < ${range.to}`);
     }
     const [count, rows] = await Promise.all([
       base.select((eb) => eb.fn.count<number | string>('r.name').distinct().as('n')).executeTakeFirst(),
