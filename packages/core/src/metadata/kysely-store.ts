@@ -36,6 +36,9 @@ import {
   type RevisionEntry,
   type StoredFile,
 } from './metadata-store.js';
+import { migrateToLatest } from './migrations/index.js';
+import { requireRows } from './conaninfo.js';
+import { lowerNameRange } from './name-prefix-range.js';
 import type {
   DependentEntry,
   FileEntry,
@@ -46,9 +49,6 @@ import type {
   RecipeNameQuery,
   RegistryTotals,
 } from './metadata-store.js';
-import { migrateToLatest } from './migrations/index.js';
-import { requireRows } from './conaninfo.js';
-import { lowerNameRange } from './name-prefix-range.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
 import type { ApiTokensTable, AuditEventsTable, Database } from './schema.js';
 
