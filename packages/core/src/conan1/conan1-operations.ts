@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import { readJson } from '../http/api.js';
+import { readJson } from '../http/json-body.js';
 import { requestBody } from '../http/request-body.js';
 import { uploadHeaders } from '../http/request-parsing.js';
 import { empty, json } from '../http/responses.js';

@@ -7,7 +7,7 @@ export interface FetchHandlerContext {
   /**
    * Path the host mounted the handler under and removed from the request's
    * URL (an Express router's `req.baseUrl`), so URLs the server hands out
-   * (Conan 1 file URLs) can include it.
+   * (Conan 1 file URLs) can include it, and the web API scopes its session cookie to it.
    */
   mountPath?: string;
 }

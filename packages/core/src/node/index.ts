@@ -22,7 +22,7 @@ export interface NodeListenerOptions {
    * Fastify's `request.ip`), so its proxy settings apply.
    */
   clientAddress?: (req: IncomingMessage) => string | undefined;
-  /** The path the framework mounted the listener under and removed from `req.url` (Express's `req.baseUrl`). */
+  /** The path the host stripped from `req.url` (Express's `req.baseUrl`), handed over as `context.mountPath`. */
   mountPath?: (req: IncomingMessage) => string | undefined;
 }
 

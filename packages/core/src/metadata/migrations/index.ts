@@ -6,6 +6,7 @@ import { blobTextMigration } from './0003-blob-text.js';
 import { apiTokensMigration } from './0004-api-tokens.js';
 import { auditMigration } from './0005-audit.js';
 import { recipesSearchMigration } from './0006-recipes-search.js';
+import { webApiMigration } from './0007-web-api.js';
 
 /**
  * Kysely's `MigrationProvider`, spelled out: published types that import
@@ -27,6 +28,7 @@ export const migrationProvider: CoreMigrationProvider = {
       '0004-api-tokens': apiTokensMigration,
       '0005-audit': auditMigration,
       '0006-recipes-search': recipesSearchMigration,
+      '0007-web-api': webApiMigration,
     };
   },
 };
