@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
 import { errorResponse } from '../http/error-status.js';
+import { directBodyOf, NODE_REQUEST_BODY, type DirectBody } from '../http/node-fast-path.js';
 import { ConanError } from '../service/errors.js';
+import { declareChunksOwned } from '../storage/chunk-release.js';
 import { limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
+import { writeDirectBody } from './write-direct-body.js';
 
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 
@@ -33,7 +36,17 @@ const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
 export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
   const clientAddress = options.clientAddress ?? socketAddress;
   const listener = getRequestListener(
-    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    async (request, env) => {
+      const incoming = env.incoming as IncomingMessage;
+      const response = await handler(request, {
+        clientAddress: clientAddress(incoming),
+        [NODE_REQUEST_BODY]: rawRequestBody(incoming),
+      });
+      const direct = directBodyOf(response);
+      if (!direct) return response;
+      await sendDirect(env.outgoing as ServerResponse, response, direct);
+      return alreadySent();
+    },
     { overrideGlobalObjects: false },
   );
   const reject = getRequestListener(
@@ -45,6 +58,44 @@ export function toNodeListener(handler: FetchHandler, options: NodeListenerOptio
   // silently turning a request into one for another path: refuse them here.
   return (req, res) => (hasDotSegments(req.url ?? '/') ? reject(req, res) : listener(req, res));
 }
+
+/**
+ * The request body as the handler may read it without web-stream hops: the
+ * `IncomingMessage` itself, or the bytes a host body parser already read
+ * (Express's adapter leaves them in `rawBody`, as the bridge expects).
+ */
+function rawRequestBody(incoming: IncomingMessage): AsyncIterable<Uint8Array> | undefined {
+  if (incoming.method === 'GET' || incoming.method === 'HEAD') return undefined;
+  const parsed = (incoming as IncomingMessage & { rawBody?: unknown }).rawBody;
+  if (Buffer.isBuffer(parsed)) return once(parsed);
+  // Nothing else reads its chunks (no host listener): they may be freed as soon as they are stored.
+  if (incoming.listenerCount('data') === 0) declareChunksOwned(incoming);
+  return incoming;
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** Writes a response tagged with a direct body: status and headers from the `Response`, the body from the tag. */
+async function sendDirect(res: ServerResponse, response: Response, direct: DirectBody): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  try {
+    res.writeHead(response.status, headers);
+    await writeDirectBody(res, direct);
+  } finally {
+    // The web body was never read (it opens lazily); cancelling it tells whatever wraps it that the body ended.
+    void response.body?.cancel().catch(() => undefined);
+  }
+}
+
+/** Tells `@hono/node-server` that the response is written already. */
+const alreadySent = () => new Response(null, { headers: { 'x-hono-already-sent': '1' } });
 
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 

@@ -68,6 +68,15 @@ export interface BlobStore {
    */
   presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string>;
   /**
+   * Optional capability: the blob as a file on this machine's disk, for a
+   * host that sends files itself (the Node bridge streams it to the socket
+   * with large reads and no web-stream hops; other hosts still read
+   * {@link BlobStore.get}). `undefined` when there is no such blob. The file
+   * is only read, and only for the request at hand: a store may remove it
+   * later like any blob (readers that opened it keep their bytes on POSIX).
+   */
+  localFile?(key: string): Promise<{ path: string; size: number } | undefined>;
+  /**
    * Optional capability: removes what uploads left behind when they never
    * finished (the process was killed mid-upload): temporary files, incomplete
    * multipart uploads. Only leftovers whose last activity is before
