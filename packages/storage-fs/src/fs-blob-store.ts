@@ -31,45 +31,53 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 const isMissing = (error: unknown) => MISSING.has((error as NodeJS.ErrnoException).code ?? '');
 
 /**
- * Uploads are written in batches of about this many bytes (one `writev` of
- * the parts received meanwhile), one batch on disk while the next one
- * arrives: few system calls per MiB, and a bounded amount held per upload.
+ * Uploads are written with one write in flight at a time: the parts that
+ * arrive meanwhile go out together in the next `writev`. A slow disk thus
+ * gets fewer, larger writes; received bytes never wait for more to come
+ * (a stalled client's bytes are on disk). Reading pauses while this many
+ * bytes wait behind the write in flight, which bounds what an upload holds.
  */
 const WRITE_BATCH_BYTES = 256 * 1024;
 /** Well under IOV_MAX (1024), whatever the size of the parts. */
 const WRITE_BATCH_PARTS = 64;
-const ignore = () => {};
 
-/** Writes `body` to `handle` in batches, one write in flight at a time; resolves with the byte count. */
+/** Writes `body` to `handle`, one write in flight at a time; resolves with the byte count. */
 async function writeBatched(handle: FileHandle, body: AsyncIterable<Uint8Array>): Promise<number> {
   let batch: Uint8Array[] = [];
   let batched = 0;
   let size = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = () => {
+  // Never rejects: a failure is kept in `failure` and thrown by the loop.
+  let writing: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const startWrite = () => {
     const parts = batch;
     batch = [];
     batched = 0;
-    const written = writeAll(handle, parts);
-    // Its failure is seen when it is awaited, before the next write or at the end.
-    written.catch(ignore);
-    return written;
+    writing = writeAll(handle, parts).then(
+      () => {
+        writing = undefined;
+        if (batch.length > 0 && !failure) startWrite();
+      },
+      (error: unknown) => {
+        failure ??= { error };
+        writing = undefined;
+      },
+    );
   };
   try {
     for await (const chunk of body) {
+      if (failure) throw failure.error;
       batch.push(chunk);
       batched += chunk.byteLength;
       size += chunk.byteLength;
-      if (batched >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_PARTS) {
-        await writing;
-        writing = flush();
-      }
+      if (!writing) startWrite();
+      while (writing && (batched >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_PARTS)) await writing;
     }
-    await writing;
-    if (batch.length > 0) await flush();
+    while (writing) await writing;
+    if (failure) throw failure.error;
   } finally {
     // Never close the file under a write still running (the body failed meanwhile).
-    await writing.catch(ignore);
+    while (writing) await writing;
   }
   return size;
 }

@@ -50,7 +50,11 @@ export interface BlobStore {
   /**
    * Stores `body` under `key`, streaming. The blob appears whole or not at
    * all: if `body` throws (client gone, checksum failure...), nothing is left
-   * under `key`.
+   * under `key`. A store that is done with a chunk (written, and not read
+   * again) may pass it to `releaseChunk`: chunks only the upload read
+   * (request bodies from the Node bridge) are then freed at once rather than
+   * at the next garbage collection, which bounds memory under many
+   * concurrent uploads; other chunks are left alone.
    */
   put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat>;
   /** Reads a blob, or the inclusive `range` of it. Throws {@link BlobNotFoundError}. */
