@@ -292,11 +292,29 @@ async function timed(action) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** One transfer against a target, timed; for Cimmeria also its peak RSS. */
+/** CPU time (user + system, µs) a server process used so far: over IPC from node children, else from /proc. */
+async function serverCpuMicros(target) {
+  if (target.child) return cpuMicros(target);
+  const fields = (await readFile(`/proc/${target.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * One transfer against a target, timed, with the CPU the server used for it (which a busy
+ * machine disturbs less than the wall clock) and, for node servers, its peak RSS.
+ */
 async function timedTransfer(target, action) {
-  if (!target.pid || target.noRss) return { seconds: await timed(action) };
-  const measured = await peakRss(target, () => timed(action));
-  return { seconds: measured.result, peakRss: measured.peakRss, rssBefore: measured.rssBefore, rssMode: measured.rssMode };
+  const cpuBefore = await serverCpuMicros(target).catch(() => undefined);
+  let result;
+  if (target.noRss) result = { seconds: await timed(action) };
+  else {
+    const measured = await peakRss(target, () => timed(action));
+    result = { seconds: measured.result, peakRss: measured.peakRss, rssBefore: measured.rssBefore, rssMode: measured.rssMode };
+  }
+  const cpuAfter = cpuBefore === undefined ? undefined : await serverCpuMicros(target).catch(() => undefined);
+  result.cpuMsPerMiB = cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / 1000 / config.sizeMiB;
+  return result;
 }
 
 async function transfers(cimmeria, token) {
@@ -393,6 +411,10 @@ async function transfers(cimmeria, token) {
         uploadBaselineMiBps: config.sizeMiB / upload.baseline.seconds,
         downloadMiBps: config.sizeMiB / download.cimmeria.seconds,
         nginxMiBps: nginx ? config.sizeMiB / download.nginx.seconds : undefined,
+        uploadCpu: upload.cimmeria.cpuMsPerMiB,
+        uploadBaselineCpu: upload.baseline.cpuMsPerMiB,
+        downloadCpu: download.cimmeria.cpuMsPerMiB,
+        nginxCpu: download.nginx?.cpuMsPerMiB,
         uploadPeakRss: upload.cimmeria.peakRss,
         downloadPeakRss: download.cimmeria.peakRss,
         rssBeforeUpload: upload.cimmeria.rssBefore,
@@ -402,7 +424,8 @@ async function transfers(cimmeria, token) {
       log(
         `run ${run}/${config.runs}: copy ${fmt(r.copyMiBps)} MiB/s; upload ${fmt(r.uploadMiBps)} MiB/s ` +
           `(node:http + sha1 ${fmt(r.uploadBaselineMiBps)}, server peak RSS ${fmt(r.uploadPeakRss / MiB)} MiB); ` +
-          `download ${fmt(r.downloadMiBps)} MiB/s (nginx ${fmt(r.nginxMiBps)}, server peak RSS ${fmt(r.downloadPeakRss / MiB)} MiB), sha1 verified`,
+          `download ${fmt(r.downloadMiBps)} MiB/s (nginx ${fmt(r.nginxMiBps)}, server peak RSS ${fmt(r.downloadPeakRss / MiB)} MiB), sha1 verified; ` +
+          `server CPU ms/MiB: upload ${fmt(r.uploadCpu, 2)} (baseline ${fmt(r.uploadBaselineCpu, 2)}), download ${fmt(r.downloadCpu, 2)} (nginx ${fmt(r.nginxCpu, 2)})`,
       );
     }
   } finally {
@@ -424,6 +447,10 @@ async function transfers(cimmeria, token) {
     nginxMiBps,
     uploadRatio: upload / uploadBaselineMiBps,
     downloadRatio: nginxMiBps === undefined ? undefined : download / nginxMiBps,
+    uploadCpuMsPerMiB: median(runs.map((r) => r.uploadCpu)),
+    uploadBaselineCpuMsPerMiB: median(runs.map((r) => r.uploadBaselineCpu)),
+    downloadCpuMsPerMiB: median(runs.map((r) => r.downloadCpu)),
+    nginxCpuMsPerMiB: nginx ? median(runs.map((r) => r.nginxCpu)) : undefined,
     uploadVsCopy: upload / copy,
     downloadVsCopy: download / copy,
     serverRssBeforeUpload: runs[0].rssBeforeUpload,
@@ -543,10 +570,10 @@ function summary(results) {
       '',
       `${t.sizeMiB} MiB file, median of ${config.runs} run(s)`,
       table([
-        ['operation', 'MiB/s', 'baseline', 'baseline MiB/s', 'ratio', 'vs copy', 'server peak RSS'],
-        ['file copy (stream pipeline)', fmt(t.copyMiBps), '-', '-', '-', '1.000', '-'],
-        ['upload (HTTP PUT)', fmt(t.uploadMiBps), 'node:http + sha1 to disk', fmt(t.uploadBaselineMiBps), ratio(t.uploadRatio), fmt(t.uploadVsCopy, 3), `${fmt(t.serverPeakRssUpload / MiB)} MiB`],
-        ['download (HTTP GET)', fmt(t.downloadMiBps), t.nginxMiBps === undefined ? '(no nginx)' : 'nginx sendfile', fmt(t.nginxMiBps), ratio(t.downloadRatio), fmt(t.downloadVsCopy, 3), `${fmt(t.serverPeakRssDownload / MiB)} MiB`],
+        ['operation', 'MiB/s', 'baseline', 'baseline MiB/s', 'ratio', 'vs copy', 'CPU ms/MiB (baseline)', 'server peak RSS'],
+        ['file copy (stream pipeline)', fmt(t.copyMiBps), '-', '-', '-', '1.000', '-', '-'],
+        ['upload (HTTP PUT)', fmt(t.uploadMiBps), 'node:http + sha1 to disk', fmt(t.uploadBaselineMiBps), ratio(t.uploadRatio), fmt(t.uploadVsCopy, 3), `${fmt(t.uploadCpuMsPerMiB, 2)} (${fmt(t.uploadBaselineCpuMsPerMiB, 2)})`, `${fmt(t.serverPeakRssUpload / MiB)} MiB`],
+        ['download (HTTP GET)', fmt(t.downloadMiBps), t.nginxMiBps === undefined ? '(no nginx)' : 'nginx sendfile', fmt(t.nginxMiBps), ratio(t.downloadRatio), fmt(t.downloadVsCopy, 3), `${fmt(t.downloadCpuMsPerMiB, 2)} (${fmt(t.nginxCpuMsPerMiB, 2)})`, `${fmt(t.serverPeakRssDownload / MiB)} MiB`],
       ]),
       `server RSS before the first upload: ${t.serverRssBeforeUpload === undefined ? '-' : `${fmt(t.serverRssBeforeUpload / MiB)} MiB`};` +
         ` peak measured by ${t.rssMeasuredBy}`,
