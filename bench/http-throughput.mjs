@@ -4,8 +4,11 @@
 // 1. Requests per second of `GET /v2/conans/hello/1.0/_/_/latest` on a Cimmeria server
 //    (SQLite + local directory, then PostgreSQL in a schema of its own) against a bare
 //    node:http server answering the same JSON body.
-// 2. MiB/s of uploading and downloading one large file against a plain streamed file copy,
-//    with the server's peak RSS during each transfer.
+// 2. MiB/s of uploading one large file against a bare node:http server streaming it to disk with
+//    sha1, and of downloading it against nginx serving it with sendfile (when installed), with the
+//    same client for both, the plain file copy as a reference, and the server's peak RSS.
+// 3. The rise of the server's RSS while 32 uploads of 128 MiB run at once, against the same
+//    bare node:http server.
 //
 // Each server and the load generator (autocannon) run in their own child process; everything
 // listens on and talks to 127.0.0.1 only. Temp files and children are removed on exit, error
@@ -19,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, startServer, stopChild } from './lib/children.mjs';
+import { NGINX, nginxInstalled, startNginx } from './lib/nginx.mjs';
 import { parseBenchArgs } from './lib/options.mjs';
 import { median, table } from './lib/report.mjs';
 
@@ -41,6 +45,9 @@ Options (environment variable in brackets):
                     dropped at the end             [BENCH_PG_URL, postgres://postgres@127.0.0.1:5432/test]
   --skip-pg         skip the requests/s measurement on PostgreSQL
   --skip-transfer   skip the upload/download part
+  --concurrent-uploads N   uploads at once in the memory part              [BENCH_CONCURRENT_UPLOADS, 32]
+  --concurrent-mib N       MiB of each of those uploads                    [BENCH_CONCURRENT_MIB, 128]
+  --skip-memory     skip the memory part (concurrent uploads)
   --json FILE       also write the results as JSON to FILE ('-' for stdout)
   --cpu-prof DIR    run the Cimmeria server with --cpu-prof, profiles into DIR
   -h, --help        this help
@@ -58,6 +65,9 @@ const { flags, numberOption } = parseBenchArgs(
     'pg-url': { type: 'string' },
     'skip-pg': { type: 'boolean', default: false },
     'skip-transfer': { type: 'boolean', default: false },
+    'concurrent-uploads': { type: 'string' },
+    'concurrent-mib': { type: 'string' },
+    'skip-memory': { type: 'boolean', default: false },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
@@ -71,6 +81,8 @@ const config = {
   rounds: numberOption('rounds', 'BENCH_ROUNDS', 2, { min: 1, integer: true }),
   sizeMiB: numberOption('size-mib', 'BENCH_SIZE_MIB', 256, { min: 1, integer: true }),
   runs: numberOption('runs', 'BENCH_RUNS', 3, { min: 1, integer: true }),
+  concurrentUploads: numberOption('concurrent-uploads', 'BENCH_CONCURRENT_UPLOADS', 32, { min: 1, integer: true }),
+  concurrentMiB: numberOption('concurrent-mib', 'BENCH_CONCURRENT_MIB', 128, { min: 1, integer: true }),
 };
 const jsonOut = flags.json;
 const pgUrl = flags['pg-url'] ?? process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -287,11 +299,36 @@ async function timed(action) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** CPU time (user + system, µs) a server process used so far: over IPC from node children, else from /proc. */
+async function serverCpuMicros(target) {
+  if (target.child) return cpuMicros(target);
+  const fields = (await readFile(`/proc/${target.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * One transfer against a target, timed, with the CPU the server used for it (which a busy
+ * machine disturbs less than the wall clock) and, for node servers, its peak RSS.
+ */
+async function timedTransfer(target, action) {
+  const cpuBefore = await serverCpuMicros(target).catch(() => undefined);
+  let result;
+  if (target.noRss) result = { seconds: await timed(action) };
+  else {
+    const measured = await peakRss(target, () => timed(action));
+    result = { seconds: measured.result, peakRss: measured.peakRss, rssBefore: measured.rssBefore, rssMode: measured.rssMode };
+  }
+  const cpuAfter = cpuBefore === undefined ? undefined : await serverCpuMicros(target).catch(() => undefined);
+  result.cpuMsPerMiB = cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / 1000 / config.sizeMiB;
+  return result;
+}
+
 async function transfers(cimmeria, token) {
   const bytes = config.sizeMiB * MiB;
   const dir = join(tempDir, 'transfer');
-  await mkdir(dir);
-  const source = join(dir, 'source.bin');
+  await mkdir(join(dir, 'www'), { recursive: true });
+  const source = join(dir, 'www', 'source.bin');
   const copyTarget = join(dir, 'copy.bin');
   const downloadTarget = join(dir, 'download.bin');
 
@@ -302,89 +339,195 @@ async function transfers(cimmeria, token) {
   });
   log(`  ${source}: sha1 ${sha1} (${fmt(config.sizeMiB / generateSeconds, 0)} MiB/s to generate)`);
 
+  // Baselines, with the same client as Cimmeria: a bare node:http server streaming uploads to
+  // disk with sha1, and nginx serving the file with sendfile (else the plain file copy).
+  await mkdir(join(dir, 'baseline-uploads'));
+  const uploadBaseline = await startServer('upload-baseline-server.mjs', { BENCH_DATA_DIR: join(dir, 'baseline-uploads') });
+  let nginx;
+  if (nginxInstalled()) {
+    nginx = await startNginx(join(dir, 'www'), join(dir, 'nginx'));
+    log(`nginx (sendfile on) on ${nginx.url} (pid ${nginx.pid}), upload baseline on ${uploadBaseline.url}`);
+  } else {
+    log(`nginx not found at ${NGINX} (set BENCH_NGINX): downloads are compared with the file copy only`);
+  }
+
   const auth = { authorization: `Bearer ${token}` };
   const packageId = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+  const uploadHeaders = { 'content-length': String(bytes), 'x-checksum-sha1': sha1, 'content-type': 'application/octet-stream' };
+  const put = (url, headers) => () => expectOk(`PUT ${url}`, call(url, { method: 'PUT', headers, body: createReadStream(source) }));
   const runs = [];
-  for (let run = 1; run <= config.runs; run++) {
-    // Plain copy: the same streaming a server does, with no HTTP and no hashing.
-    const copySeconds = await timed(() => pipeline(createReadStream(source), createWriteStream(copyTarget)));
-    await rm(copyTarget);
+  try {
+    for (let run = 1; run <= config.runs; run++) {
+      // Plain copy: the same streaming a server does, with no HTTP and no hashing.
+      const copySeconds = await timed(() => pipeline(createReadStream(source), createWriteStream(copyTarget)));
+      await rm(copyTarget);
 
-    // Upload into a fresh package revision each run, then publish it with its manifest.
-    const prev = createHash('md5').update(`bench-${run}-${Date.now()}`).digest('hex');
-    const base = `${cimmeria.url}${RECIPE}/revisions/${RREV}/packages/${packageId}/revisions/${prev}/files`;
-    const fileUrl = `${base}/conan_package.tgz`;
-    const upload = await peakRss(cimmeria, () =>
-      timed(() =>
-        expectOk(
-          'PUT conan_package.tgz',
-          call(fileUrl, {
-            method: 'PUT',
-            headers: { ...auth, 'content-length': String(bytes), 'x-checksum-sha1': sha1, 'content-type': 'application/octet-stream' },
-            body: createReadStream(source),
-          }),
-        ),
-      ),
-    );
-    const manifest = `conan_package.tgz: ${sha1}\n`;
-    await expectOk(
-      'PUT package conanmanifest.txt',
-      call(`${base}/conanmanifest.txt`, {
-        method: 'PUT',
-        headers: { ...auth, 'content-length': String(Buffer.byteLength(manifest)), 'x-checksum-sha1': sha1Of(manifest) },
-        body: manifest,
-      }),
-    );
+      // Upload into a fresh package revision each run, then publish it with its manifest.
+      const prev = createHash('md5').update(`bench-${run}-${Date.now()}`).digest('hex');
+      const base = `${cimmeria.url}${RECIPE}/revisions/${RREV}/packages/${packageId}/revisions/${prev}/files`;
+      const fileUrl = `${base}/conan_package.tgz`;
+      // Who goes first alternates between runs, so that drift favours neither side.
+      const uploads = [
+        { name: 'cimmeria', go: () => timedTransfer(cimmeria, put(fileUrl, { ...auth, ...uploadHeaders })) },
+        { name: 'baseline', go: () => timedTransfer(uploadBaseline, put(`${uploadBaseline.url}/upload`, uploadHeaders)) },
+      ];
+      const upload = {};
+      for (const u of run % 2 === 1 ? uploads : [...uploads].reverse()) upload[u.name] = await u.go();
+      const manifest = `conan_package.tgz: ${sha1}\n`;
+      await expectOk(
+        'PUT package conanmanifest.txt',
+        call(`${base}/conanmanifest.txt`, {
+          method: 'PUT',
+          headers: { ...auth, 'content-length': String(Buffer.byteLength(manifest)), 'x-checksum-sha1': sha1Of(manifest) },
+          body: manifest,
+        }),
+      );
 
-    // Download to a file; the sha1 is checked afterwards, outside the timed part.
-    let downloadHeaders;
-    const download = await peakRss(cimmeria, () =>
-      timed(async () => {
-        const response = await expectOk('GET conan_package.tgz', call(fileUrl, { responseTo: createWriteStream(downloadTarget) }));
-        downloadHeaders = response.headers;
-      }),
-    );
-    const got = await stat(downloadTarget);
-    const gotSha1 = await sha1OfFile(downloadTarget);
-    if (got.size !== bytes || gotSha1 !== sha1) {
-      throw new Error(`download: got ${got.size} bytes with sha1 ${gotSha1}, expected ${bytes} bytes with ${sha1}`);
+      // Download to a file; the sha1 is checked afterwards, outside the timed part.
+      const getTo = (url) => async () => {
+        const response = await expectOk(`GET ${url}`, call(url, { responseTo: createWriteStream(downloadTarget) }));
+        const got = await stat(downloadTarget);
+        if (got.size !== bytes) throw new Error(`GET ${url}: got ${got.size} bytes, expected ${bytes}`);
+        return response;
+      };
+      let downloadHeaders;
+      const downloads = [
+        {
+          name: 'cimmeria',
+          go: async () => {
+            const result = await timedTransfer(cimmeria, async () => {
+              downloadHeaders = (await getTo(fileUrl)()).headers;
+            });
+            const gotSha1 = await sha1OfFile(downloadTarget);
+            if (gotSha1 !== sha1) throw new Error(`download: sha1 ${gotSha1}, expected ${sha1}`);
+            return result;
+          },
+        },
+        ...(nginx ? [{ name: 'nginx', go: () => timedTransfer({ ...nginx, noRss: true }, getTo(`${nginx.url}/source.bin`)) }] : []),
+      ];
+      const download = {};
+      for (const d of run % 2 === 1 ? downloads : [...downloads].reverse()) {
+        download[d.name] = await d.go();
+        await rm(downloadTarget);
+      }
+      if (downloadHeaders['x-checksum-sha1'] !== sha1) throw new Error(`download: X-Checksum-Sha1 ${downloadHeaders['x-checksum-sha1']}`);
+
+      const r = {
+        copyMiBps: config.sizeMiB / copySeconds,
+        uploadMiBps: config.sizeMiB / upload.cimmeria.seconds,
+        uploadBaselineMiBps: config.sizeMiB / upload.baseline.seconds,
+        downloadMiBps: config.sizeMiB / download.cimmeria.seconds,
+        nginxMiBps: nginx ? config.sizeMiB / download.nginx.seconds : undefined,
+        uploadCpu: upload.cimmeria.cpuMsPerMiB,
+        uploadBaselineCpu: upload.baseline.cpuMsPerMiB,
+        downloadCpu: download.cimmeria.cpuMsPerMiB,
+        nginxCpu: download.nginx?.cpuMsPerMiB,
+        uploadPeakRss: upload.cimmeria.peakRss,
+        downloadPeakRss: download.cimmeria.peakRss,
+        rssBeforeUpload: upload.cimmeria.rssBefore,
+        rssMode: upload.cimmeria.rssMode,
+      };
+      runs.push(r);
+      log(
+        `run ${run}/${config.runs}: copy ${fmt(r.copyMiBps)} MiB/s; upload ${fmt(r.uploadMiBps)} MiB/s ` +
+          `(node:http + sha1 ${fmt(r.uploadBaselineMiBps)}, server peak RSS ${fmt(r.uploadPeakRss / MiB)} MiB); ` +
+          `download ${fmt(r.downloadMiBps)} MiB/s (nginx ${fmt(r.nginxMiBps)}, server peak RSS ${fmt(r.downloadPeakRss / MiB)} MiB), sha1 verified; ` +
+          `server CPU ms/MiB: upload ${fmt(r.uploadCpu, 2)} (baseline ${fmt(r.uploadBaselineCpu, 2)}), download ${fmt(r.downloadCpu, 2)} (nginx ${fmt(r.nginxCpu, 2)})`,
+      );
     }
-    if (downloadHeaders['x-checksum-sha1'] !== sha1) throw new Error(`download: X-Checksum-Sha1 ${downloadHeaders['x-checksum-sha1']}`);
-    await rm(downloadTarget);
-
-    const r = {
-      copyMiBps: config.sizeMiB / copySeconds,
-      uploadMiBps: config.sizeMiB / upload.result,
-      downloadMiBps: config.sizeMiB / download.result,
-      uploadPeakRss: upload.peakRss,
-      downloadPeakRss: download.peakRss,
-      rssBeforeUpload: upload.rssBefore,
-      rssMode: upload.rssMode,
-    };
-    runs.push(r);
-    log(
-      `run ${run}/${config.runs}: copy ${fmt(r.copyMiBps)} MiB/s, upload ${fmt(r.uploadMiBps)} MiB/s ` +
-        `(server peak RSS ${fmt(r.uploadPeakRss / MiB)} MiB), download ${fmt(r.downloadMiBps)} MiB/s ` +
-        `(server peak RSS ${fmt(r.downloadPeakRss / MiB)} MiB), sha1 verified`,
-    );
+  } finally {
+    await stopChild(uploadBaseline.child);
+    await nginx?.stop();
   }
   const copy = median(runs.map((r) => r.copyMiBps));
   const upload = median(runs.map((r) => r.uploadMiBps));
+  const uploadBaselineMiBps = median(runs.map((r) => r.uploadBaselineMiBps));
   const download = median(runs.map((r) => r.downloadMiBps));
+  const nginxMiBps = nginx ? median(runs.map((r) => r.nginxMiBps)) : undefined;
   return {
     sizeMiB: config.sizeMiB,
     sha1,
     copyMiBps: copy,
     uploadMiBps: upload,
+    uploadBaselineMiBps,
     downloadMiBps: download,
-    uploadRatio: upload / copy,
-    downloadRatio: download / copy,
+    nginxMiBps,
+    uploadRatio: upload / uploadBaselineMiBps,
+    downloadRatio: nginxMiBps === undefined ? undefined : download / nginxMiBps,
+    uploadCpuMsPerMiB: median(runs.map((r) => r.uploadCpu)),
+    uploadBaselineCpuMsPerMiB: median(runs.map((r) => r.uploadBaselineCpu)),
+    downloadCpuMsPerMiB: median(runs.map((r) => r.downloadCpu)),
+    nginxCpuMsPerMiB: nginx ? median(runs.map((r) => r.nginxCpu)) : undefined,
+    uploadVsCopy: upload / copy,
+    downloadVsCopy: download / copy,
     serverRssBeforeUpload: runs[0].rssBeforeUpload,
     serverPeakRssUpload: Math.max(...runs.map((r) => r.uploadPeakRss)),
     serverPeakRssDownload: Math.max(...runs.map((r) => r.downloadPeakRss)),
     rssMeasuredBy: runs[0].rssMode === 'vmhwm' ? '/proc/<pid>/status VmHWM (reset via clear_refs)' : 'process.memoryUsage.rss() every 20 ms',
     runs,
   };
+}
+
+// --- part 3: memory under concurrent uploads --------------------------------------
+
+/** Streams `mib` MiB of one repeated 1 MiB buffer to `url` (the client holds no file). */
+function streamUpload(url, headers, mib) {
+  const chunk = Buffer.alloc(MiB, 0x5a);
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url, { method: 'PUT', headers: { ...headers, 'content-length': String(mib * MiB) }, agent: false });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise(res.statusCode));
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const write = () => {
+      while (sent < mib) {
+        sent += 1;
+        if (sent === mib) req.end(chunk);
+        else if (!req.write(chunk)) return void req.once('drain', write);
+      }
+    };
+    write();
+  });
+}
+
+/** RSS rise of each server while `concurrentUploads` uploads of `concurrentMiB` MiB run at once. */
+async function concurrentUploadMemory(cimmeria, token) {
+  const n = config.concurrentUploads;
+  const mib = config.concurrentMiB;
+  const dir = join(tempDir, 'memory-baseline');
+  await mkdir(dir);
+  const baseline = await startServer('upload-baseline-server.mjs', { BENCH_DATA_DIR: dir });
+  const files = `${cimmeria.url}${RECIPE}/revisions/${RREV}/packages/da39a3ee5e6b4b0d3255bfef95601890afd80709/revisions/${'f'.repeat(32)}/files`;
+  const targets = [
+    { name: 'cimmeria', server: cimmeria, url: (i) => `${files}/memory-${i}.tgz`, headers: { authorization: `Bearer ${token}` } },
+    { name: 'node:http + sha1', server: baseline, url: (i) => `${baseline.url}/upload-${i}`, headers: {} },
+  ];
+  const results = {};
+  try {
+    for (const t of targets) {
+      const measured = await peakRss(t.server, () =>
+        timed(async () => {
+          const statuses = await Promise.all(Array.from({ length: n }, (_, i) => streamUpload(t.url(i), t.headers, mib)));
+          if (statuses.some((s) => s !== 200)) throw new Error(`${t.name}: concurrent uploads answered ${statuses.join(',')}`);
+        }),
+      );
+      results[t.name] = {
+        rssBefore: measured.rssBefore,
+        peakRss: measured.peakRss,
+        raised: measured.peakRss - (measured.rssBefore ?? 0),
+        MiBps: (n * mib) / measured.result,
+      };
+      log(
+        `${t.name}: ${n} x ${mib} MiB at once: RSS ${fmt(measured.rssBefore / MiB)} -> peak ${fmt(measured.peakRss / MiB)} MiB ` +
+          `(+${fmt(results[t.name].raised / MiB)} MiB), ${fmt(results[t.name].MiBps)} MiB/s in all`,
+      );
+    }
+  } finally {
+    await stopChild(baseline.child);
+  }
+  return { uploads: n, sizeMiB: mib, ...results };
 }
 
 // --- main ------------------------------------------------------------------------
@@ -464,17 +607,35 @@ function summary(results) {
   }
   if (results.transfer) {
     const t = results.transfer;
+    const ratio = (x) => (x === undefined ? '-' : fmt(x, 3));
     lines.push(
       '',
       `${t.sizeMiB} MiB file, median of ${config.runs} run(s)`,
       table([
-        ['operation', 'MiB/s', 'vs copy', 'server peak RSS'],
-        ['file copy (stream pipeline)', fmt(t.copyMiBps), '1.000', '-'],
-        ['upload (HTTP PUT)', fmt(t.uploadMiBps), fmt(t.uploadRatio, 3), `${fmt(t.serverPeakRssUpload / MiB)} MiB`],
-        ['download (HTTP GET)', fmt(t.downloadMiBps), fmt(t.downloadRatio, 3), `${fmt(t.serverPeakRssDownload / MiB)} MiB`],
+        ['operation', 'MiB/s', 'baseline', 'baseline MiB/s', 'ratio', 'vs copy', 'CPU ms/MiB (baseline)', 'server peak RSS'],
+        ['file copy (stream pipeline)', fmt(t.copyMiBps), '-', '-', '-', '1.000', '-', '-'],
+        ['upload (HTTP PUT)', fmt(t.uploadMiBps), 'node:http + sha1 to disk', fmt(t.uploadBaselineMiBps), ratio(t.uploadRatio), fmt(t.uploadVsCopy, 3), `${fmt(t.uploadCpuMsPerMiB, 2)} (${fmt(t.uploadBaselineCpuMsPerMiB, 2)})`, `${fmt(t.serverPeakRssUpload / MiB)} MiB`],
+        ['download (HTTP GET)', fmt(t.downloadMiBps), t.nginxMiBps === undefined ? '(no nginx)' : 'nginx sendfile', fmt(t.nginxMiBps), ratio(t.downloadRatio), fmt(t.downloadVsCopy, 3), `${fmt(t.downloadCpuMsPerMiB, 2)} (${fmt(t.nginxCpuMsPerMiB, 2)})`, `${fmt(t.serverPeakRssDownload / MiB)} MiB`],
       ]),
       `server RSS before the first upload: ${t.serverRssBeforeUpload === undefined ? '-' : `${fmt(t.serverRssBeforeUpload / MiB)} MiB`};` +
         ` peak measured by ${t.rssMeasuredBy}`,
+    );
+  }
+  if (results.memory) {
+    const m = results.memory;
+    lines.push(
+      '',
+      `${m.uploads} concurrent uploads of ${m.sizeMiB} MiB: rise of the server's RSS (peak - before)`,
+      table([
+        ['server', 'RSS before', 'peak', 'rise', 'MiB/s in all'],
+        ...['cimmeria', 'node:http + sha1'].map((name) => [
+          name,
+          `${fmt(m[name].rssBefore / MiB)} MiB`,
+          `${fmt(m[name].peakRss / MiB)} MiB`,
+          `${fmt(m[name].raised / MiB)} MiB`,
+          fmt(m[name].MiBps),
+        ]),
+      ]),
     );
   }
   return lines.join('\n');
@@ -507,6 +668,10 @@ async function main() {
     if (!flags['skip-transfer']) {
       log('\n--- upload / download ---');
       results.transfer = await transfers(cimmeria, token);
+    }
+    if (!flags['skip-memory']) {
+      log(`\n--- memory: ${config.concurrentUploads} concurrent uploads of ${config.concurrentMiB} MiB ---`);
+      results.memory = await concurrentUploadMemory(cimmeria, token);
     }
   } finally {
     await stopChild(cimmeria.child);

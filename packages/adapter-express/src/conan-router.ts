@@ -73,8 +73,8 @@ function handOverParsedBody(req: ParsedRequest): boolean {
     req.rawBody = req.body;
     return true;
   }
-  // A JSON body parsed by `express.json()` (Conan 1's `upload_urls`, `remove_files`, `packages/delete`)
-  // loses nothing the API reads: hand it back serialised.
+  // A JSON body parsed by `express.json()` (Conan 1's `upload_urls`, `remove_files`, `packages/delete`;
+  // the web API's login and tokens) loses nothing the API reads: hand it back serialised.
   if (/^application\/json\b/i.test(req.headers['content-type'] ?? '') && req.body !== null && typeof req.body === 'object') {
     req.rawBody = Buffer.from(JSON.stringify(req.body));
     return true;
@@ -82,11 +82,6 @@ function handOverParsedBody(req: ParsedRequest): boolean {
   // An empty body parsed to `{}` loses nothing (e.g. a DELETE sent with a JSON content type).
   if (req.headers['content-length'] === '0') {
     req.rawBody = Buffer.alloc(0);
-    return true;
-  }
-  // The web API's small JSON bodies (login, tokens) read by `express.json()`: the same JSON again.
-  if (req.is('application/json') && req.body !== null && typeof req.body === 'object') {
-    req.rawBody = Buffer.from(JSON.stringify(req.body));
     return true;
   }
   return req.method === 'GET' || req.method === 'HEAD';

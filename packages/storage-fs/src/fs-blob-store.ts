@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   BlobNotFoundError,
+  releaseChunk,
   type AbandonedUploadsReport,
   type BlobRead,
   type BlobStat,
@@ -30,6 +29,79 @@ const FILE_MODE = 0o600;
  */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 const isMissing = (error: unknown) => MISSING.has((error as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Uploads are written with one write in flight at a time: the parts that
+ * arrive meanwhile go out together in the next `writev`. A slow disk thus
+ * gets fewer, larger writes; received bytes never wait for more to come
+ * (a stalled client's bytes are on disk). Reading pauses while this many
+ * bytes wait behind the write in flight, which bounds what an upload holds.
+ */
+const WRITE_BATCH_BYTES = 256 * 1024;
+/** Well under IOV_MAX (1024), whatever the size of the parts. */
+const WRITE_BATCH_PARTS = 64;
+
+/** Writes `body` to `handle`, one write in flight at a time; resolves with the byte count. */
+async function writeBatched(handle: FileHandle, body: AsyncIterable<Uint8Array>): Promise<number> {
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  let size = 0;
+  // Never rejects: a failure is kept in `failure` and thrown by the loop.
+  let writing: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const startWrite = () => {
+    const parts = batch;
+    batch = [];
+    batched = 0;
+    writing = writeAll(handle, parts).then(
+      () => {
+        writing = undefined;
+        if (batch.length > 0 && !failure) startWrite();
+      },
+      (error: unknown) => {
+        failure ??= { error };
+        writing = undefined;
+      },
+    );
+  };
+  try {
+    for await (const chunk of body) {
+      if (failure) throw failure.error;
+      batch.push(chunk);
+      batched += chunk.byteLength;
+      size += chunk.byteLength;
+      if (!writing) startWrite();
+      while (writing && (batched >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_PARTS)) await writing;
+    }
+    while (writing) await writing;
+    if (failure) throw failure.error;
+  } finally {
+    // Never close the file under a write still running (the body failed meanwhile).
+    while (writing) await writing;
+  }
+  return size;
+}
+
+async function writeAll(handle: FileHandle, parts: Uint8Array[]): Promise<void> {
+  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  const { bytesWritten } = await handle.writev(parts);
+  // A short write (rare on files): write the rest part by part.
+  let skip = bytesWritten;
+  for (const part of skip === total ? [] : parts) {
+    if (skip >= part.byteLength) {
+      skip -= part.byteLength;
+      continue;
+    }
+    let rest = part.subarray(skip);
+    skip = 0;
+    while (rest.byteLength > 0) {
+      const written = await handle.write(rest);
+      rest = rest.subarray(written.bytesWritten);
+    }
+  }
+  // Written: the memory of chunks only the upload read goes back now rather than at the next collection.
+  parts.forEach(releaseChunk);
+}
 
 /** Options of {@link FsBlobStore}. */
 export interface FsBlobStoreOptions {
@@ -62,15 +134,21 @@ export class FsBlobStore implements BlobStore {
     const target = this.pathOf(key);
     const temp = join(this.directory, TEMP_DIR, randomUUID());
     await mkdir(dirname(temp), { recursive: true, mode: DIR_MODE });
+    let size: number;
     try {
-      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp, { flags: 'wx', mode: FILE_MODE }));
+      const handle = await open(temp, 'wx', FILE_MODE);
+      try {
+        size = await writeBatched(handle, body);
+      } finally {
+        await handle.close();
+      }
       await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
-    return { size: (await stat(target)).size };
+    return { size };
   }
 
   async get(key: string, range?: ByteRange): Promise<BlobRead> {
@@ -95,6 +173,18 @@ export class FsBlobStore implements BlobStore {
     }
     const stream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size };
+  }
+
+  /** The blob's file, for hosts that send files themselves (see {@link BlobStore.localFile}). */
+  async localFile(key: string): Promise<{ path: string; size: number } | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const info = await stat(path);
+      return info.isFile() ? { path, size: info.size } : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
+import type { NodeRequestBodyContext } from './node-fast-path.js';
 
 /** What the host knows about a request beyond the `Request` itself. */
-export interface FetchHandlerContext {
+export interface FetchHandlerContext extends NodeRequestBodyContext {
   /** Address of the peer that opened the connection (the Node bridge fills it from the socket). */
   clientAddress?: string;
   /**

@@ -15,11 +15,12 @@ import type { Operation } from '../routes/conan-routes.js';
 import { SIGNED_URL_OPERATIONS, conan1Operations } from '../conan1/conan1-operations.js';
 import type { ConanService, FileDownload } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
-import { countingIterable, countingStream } from '../metrics/counting-stream.js';
+import { countingStream } from '../metrics/counting-stream.js';
 import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
 import { errorResponse } from './error-status.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
+import { NODE_REQUEST_BODY, withDirectBody } from './node-fast-path.js';
 import { parseRange } from './range.js';
 import { requestBody } from './request-body.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
@@ -102,6 +103,25 @@ interface Context {
   /** Absolute URL of the API root as the client reaches it (for URLs handed to Conan 1 clients). */
   publicBase: () => string;
   sendFile: (download: FileDownload) => Promise<Response>;
+  /** The raw request body the Node bridge handed over, read instead of `request.body`. */
+  rawBody: AsyncIterable<Uint8Array> | undefined;
+}
+
+/** A byte stream that calls `open` only when first read (a zero high-water mark: nothing is pulled ahead). */
+function lazyStream(open: () => Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= (await open()).getReader();
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**
@@ -165,32 +185,44 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${file.size}`;
     const status = range ? 206 : 200;
     if (ctx.request.method === 'HEAD') return new Response(null, { status, headers });
-    const { body } = await download.open(range);
-    if (!metrics) return new Response(body, { status, headers });
-    const finished = metrics.downloadStarted();
-    return new Response(countingStream(body, metrics.downloadedBytes, finished), { status, headers });
+    const local = length > 0 && download.localFile ? await download.localFile() : undefined;
+    // A local file's web body opens it only when first read: the Node bridge writes the file
+    // itself and never reads that body. Other stores open now, so a missing blob is still a 404.
+    const source = local ? lazyStream(async () => (await download.open(range)).body) : (await download.open(range)).body;
+    const body = metrics ? countingStream(source, metrics.downloadedBytes, metrics.downloadStarted()) : source;
+    const response = new Response(body, { status, headers });
+    if (!local) return response;
+    return withDirectBody(response, {
+      kind: 'file',
+      path: local.path,
+      start: range?.start ?? 0,
+      end: range?.end ?? file.size - 1,
+      ...(metrics ? { onBytes: metrics.downloadedBytes } : {}),
+    });
   }
 
   async function receiveFile(ctx: Context, owner: FileOwner): Promise<Response> {
     const path = checkFilePath(ctx.params.path!);
     const info = uploadHeaders(ctx.request.headers);
+    const raw = ctx.rawBody;
     if (info.checksumDeploy) {
       // The client sends no body here: it asks whether it may skip sending one.
-      void ctx.request.body?.cancel();
+      // (A raw body the bridge handed over is drained by the bridge.)
+      if (!raw) void ctx.request.body?.cancel();
       if (info.sha1 === undefined) throw new ConanError('BAD_REQUEST', 'X-Checksum-Deploy needs X-Checksum-Sha1');
       await service.deployByChecksum(ctx.principal, owner, path, info.sha1, { clientAddress: ctx.clientAddress });
       if (path === MANIFEST) metrics?.published(owner.kind);
       return empty(201);
     }
+    const body = (onBytes?: (bytes: number) => void) =>
+      requestBody(raw ?? ctx.request.body, { declaredLength: info.contentLength, ...(onBytes ? { onBytes } : {}) });
     if (!metrics) {
-      await service.upload(ctx.principal, owner, path, requestBody(ctx.request.body), info, { clientAddress: ctx.clientAddress });
+      await service.upload(ctx.principal, owner, path, body(), info, { clientAddress: ctx.clientAddress });
       return empty(200);
     }
     const finished = metrics.uploadStarted();
     try {
-      await service.upload(ctx.principal, owner, path, countingIterable(requestBody(ctx.request.body), metrics.uploadedBytes), info, {
-        clientAddress: ctx.clientAddress,
-      });
+      await service.upload(ctx.principal, owner, path, body(metrics.uploadedBytes), info, { clientAddress: ctx.clientAddress });
     } finally {
       finished();
     }
@@ -321,6 +353,7 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
         clientAddress,
         publicBase: () => publicBase(url, context),
         sendFile: (download) => sendFile({ request }, download),
+        rawBody: context[NODE_REQUEST_BODY],
       });
       return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
     } catch (error) {

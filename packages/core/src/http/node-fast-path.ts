@@ -17,12 +17,17 @@ export const DIRECT_BODY = Symbol.for('cimmeria.directBody');
 /**
  * A body the Node bridge may write instead of reading `Response.body`:
  * - `bytes`: a small body already in memory;
- * - `file`: bytes `start`..`end` (inclusive) of a file on local disk.
- * The `Response` still carries an equivalent body for hosts that ignore the tag.
+ * - `file`: bytes `start`..`end` (inclusive) of a file on local disk; the
+ *   bridge calls `onBytes` with the size of each part it writes (metrics),
+ *   and cancels `Response.body` once done, so that a body that counts
+ *   downloads in flight sees the end.
+ * The `Response` still carries an equivalent body for hosts that ignore the
+ * tag; a `file` response's body opens the file only when first read, so that
+ * no file stays open when the bridge writes it itself.
  */
 export type DirectBody =
   | { kind: 'bytes'; data: string | Uint8Array }
-  | { kind: 'file'; path: string; start: number; end: number };
+  | { kind: 'file'; path: string; start: number; end: number; onBytes?: (bytes: number) => void };
 
 /** Tags `response` so that the Node bridge may write `body` instead of `response.body`. */
 export function withDirectBody(response: Response, body: DirectBody): Response {

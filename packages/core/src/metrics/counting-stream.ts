@@ -15,27 +15,31 @@ export function countingStream(
     ended = true;
     onEnd();
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
+  // A zero high-water mark: nothing is read before the consumer asks (a lazily opened source stays closed).
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            end();
+            controller.close();
+            return;
+          }
+          onBytes(value.byteLength);
+          controller.enqueue(value);
+        } catch (error) {
           end();
-          controller.close();
-          return;
+          controller.error(error);
         }
-        onBytes(value.byteLength);
-        controller.enqueue(value);
-      } catch (error) {
+      },
+      async cancel(reason) {
         end();
-        controller.error(error);
-      }
+        await reader.cancel(reason);
+      },
     },
-    async cancel(reason) {
-      end();
-      await reader.cancel(reason);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /** The same for an async iterable (an upload body as the service reads it). */

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchHandler } from '../http/create-handler.js';
 import { errorResponse } from '../http/error-status.js';
-import { directBodyOf } from '../http/node-fast-path.js';
+import { directBodyOf, NODE_REQUEST_BODY } from '../http/node-fast-path.js';
 import { ConanError } from '../service/errors.js';
+import { declareChunksOwned } from '../storage/chunk-release.js';
 import { limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import { writeDirectBody } from './write-direct-body.js';
 
@@ -49,9 +50,15 @@ export function toNodeListener(handler: FetchHandler, options: NodeListenerOptio
     async (request, env) => {
       const incoming = env.incoming as IncomingMessage;
       const mountPath = options.mountPath?.(incoming);
-      const response = await handler(request, { clientAddress: clientAddress(incoming), ...(mountPath ? { mountPath } : {}) });
+      const response = await handler(request, {
+        clientAddress: clientAddress(incoming),
+        [NODE_REQUEST_BODY]: rawRequestBody(incoming),
+        ...(mountPath ? { mountPath } : {}),
+      });
       const direct = directBodyOf(response);
-      return direct && writeDirectBody(env.outgoing as ServerResponse, response, direct) ? ALREADY_SENT : response;
+      if (!direct) return response;
+      await writeDirectBody(env.outgoing as ServerResponse, response, direct);
+      return ALREADY_SENT;
     },
     { overrideGlobalObjects: false },
   );
@@ -63,6 +70,24 @@ export function toNodeListener(handler: FetchHandler, options: NodeListenerOptio
   // URL parsing resolves `.` and `..` segments before the handler sees them,
   // silently turning a request into one for another path: refuse them here.
   return (req, res) => (hasDotSegments(req.url ?? '/') ? reject(req, res) : listener(req, res));
+}
+
+/**
+ * The request body as the handler may read it without web-stream hops: the
+ * `IncomingMessage` itself, or the bytes a host body parser already read
+ * (Express's adapter leaves them in `rawBody`, as the bridge expects).
+ */
+function rawRequestBody(incoming: IncomingMessage): AsyncIterable<Uint8Array> | undefined {
+  if (incoming.method === 'GET' || incoming.method === 'HEAD') return undefined;
+  const parsed = (incoming as IncomingMessage & { rawBody?: unknown }).rawBody;
+  if (Buffer.isBuffer(parsed)) return once(parsed);
+  // Nothing else reads its chunks (no host listener): they may be freed as soon as they are stored.
+  if (incoming.listenerCount('data') === 0) declareChunksOwned(incoming);
+  return incoming;
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
 }
 
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;

@@ -50,6 +50,12 @@ export interface FileDownload {
   /** Set when the bytes should be fetched from the blob store directly. */
   redirectUrl?: string;
   open(range?: ByteRange): Promise<BlobRead>;
+  /**
+   * Set when the blob store keeps the bytes in a local file
+   * ({@link BlobStore.localFile}): its path, for hosts that send files
+   * themselves. Throws `FILE_NOT_FOUND` when the bytes are gone.
+   */
+  localFile?(): Promise<{ path: string }>;
 }
 
 /** What an upload declared in its headers. */
@@ -440,17 +446,25 @@ export class ConanService {
     // Every install fetches the manifest once: one download of the revision.
     // (A HEAD is a look, not a download: its caller passes countDownload false.)
     if (path === MANIFEST_FILE && options.countDownload !== false) this.downloadTally.add(owner.kind, auditRef(owner));
+    const missingContent = () =>
+      new ConanError('FILE_NOT_FOUND', `File content missing from storage: '${path}' in '${describeOwner(owner)}'`);
     const open = async (range?: ByteRange) => {
       try {
         return await this.blobs.get(file.blobKey, range);
       } catch (error) {
         // Metadata says it exists but its bytes are gone: report it rather than a bare 500.
-        if (error instanceof BlobNotFoundError) {
-          throw new ConanError('FILE_NOT_FOUND', `File content missing from storage: '${path}' in '${describeOwner(owner)}'`);
-        }
+        if (error instanceof BlobNotFoundError) throw missingContent();
         throw error;
       }
     };
+    const blobs = this.blobs;
+    const localFile = blobs.localFile
+      ? async () => {
+          const local = await blobs.localFile!(file.blobKey);
+          if (!local) throw missingContent();
+          return local;
+        }
+      : undefined;
     if (this.redirectDownloads && this.blobs.presignGet) {
       const redirectUrl = await this.blobs.presignGet(file.blobKey, {
         expiresInSeconds: this.presignExpiresInSeconds,
@@ -458,7 +472,7 @@ export class ConanService {
       });
       return { file, redirectUrl, open };
     }
-    return { file, open };
+    return localFile ? { file, open, localFile } : { file, open };
   }
 
   /** Writes the download counts still held in memory (they are otherwise written every few seconds). */

@@ -52,7 +52,11 @@ export interface BlobStore {
   /**
    * Stores `body` under `key`, streaming. The blob appears whole or not at
    * all: if `body` throws (client gone, checksum failure...), nothing is left
-   * under `key`.
+   * under `key`. A store that is done with a chunk (written, and not read
+   * again) may pass it to `releaseChunk`: chunks only the upload read
+   * (request bodies from the Node bridge) are then freed at once rather than
+   * at the next garbage collection, which bounds memory under many
+   * concurrent uploads; other chunks are left alone.
    */
   put(key: string, body: AsyncIterable<Uint8Array>): Promise<BlobStat>;
   /** Reads a blob, or the inclusive `range` of it. Throws {@link BlobNotFoundError}. */
@@ -78,6 +82,15 @@ export interface BlobStore {
    * through the node.
    */
   presignPut?(key: string, options: { expiresInSeconds: number; contentLength: number }): Promise<string>;
+  /**
+   * Optional capability: the blob as a file on this machine's disk, for a
+   * host that sends files itself (the Node bridge streams it to the socket
+   * with large reads and no web-stream hops; other hosts still read
+   * {@link BlobStore.get}). `undefined` when there is no such blob. The file
+   * is only read, and only for the request at hand: a store may remove it
+   * later like any blob (readers that opened it keep their bytes on POSIX).
+   */
+  localFile?(key: string): Promise<{ path: string; size: number } | undefined>;
   /**
    * Optional capability: removes what uploads left behind when they never
    * finished (the process was killed mid-upload): temporary files, incomplete

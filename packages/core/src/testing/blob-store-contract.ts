@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
+import { markReleasable } from '../storage/chunk-release.js';
 import { withFixture, type Fixture } from './fixture.js';
 import { bytesOf, deterministicBytes, digestStream, streamText } from './byte-source.js';
 
@@ -210,6 +212,45 @@ export function blobStoreContract(name: string, makeStore: MakeBlobStore, option
         const binary = await fetch(await store.presignGet('blobs/presigned-binary', { expiresInSeconds: 60 }));
         expect(binary.status).toBe(200);
         expect(await digestStream(binary.body!)).toEqual({ sha256, size: 2 * 1024 * 1024 + 3 });
+      }),
+    );
+
+    it(
+      'names a local file holding exactly the bytes of a blob, and none for a missing key (when the store has local files)',
+      withStore(async (store) => {
+        if (!store.localFile) return;
+        const size = 2 * 1024 * 1024 + 3;
+        const { body, sha256 } = deterministicBytes(size, 17);
+        await store.put('blobs/local', body);
+        const local = await store.localFile('blobs/local');
+        expect(local?.size).toBe(size);
+        const hash = createHash('sha256');
+        for await (const chunk of createReadStream(local!.path)) hash.update(chunk as Buffer);
+        expect(hash.digest('hex')).toBe(sha256);
+
+        await store.put('blobs/local-dir/inner', bytesOf('inside'));
+        for (const missing of ['blobs/nothing', 'blobs/local-dir', 'blobs/local/below']) {
+          expect(await store.localFile(missing), missing).toBeUndefined();
+        }
+        await store.delete('blobs/local');
+        expect(await store.localFile('blobs/local')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'stores chunks it may free once written (request bodies read from the socket) byte-exact',
+      withStore(async (store) => {
+        // As the Node bridge hands them over: each chunk has its memory to itself and is
+        // marked releasable, so a store that frees one before writing it loses its bytes.
+        const { body, sha256 } = deterministicBytes(3 * 1024 * 1024 + 5, 19);
+        async function* marked() {
+          for await (const chunk of body) {
+            markReleasable(chunk);
+            yield chunk;
+          }
+        }
+        await store.put('blobs/released', marked());
+        expect(await digestStream((await store.get('blobs/released')).body)).toEqual({ sha256, size: 3 * 1024 * 1024 + 5 });
       }),
     );
 
