@@ -1,10 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConanHandler, type FetchHandler } from '@cimmeria/core';
+import { conanRouter } from '@cimmeria/adapter-express';
+import { conanPlugin } from '@cimmeria/adapter-fastify';
+import { createConanHandler, type FetchHandler, type Registry } from '@cimmeria/core';
 import { CONTENT_SECURITY_POLICY, createWebUi } from '@cimmeria/web';
 import { conformanceRegistry } from './support/conformance-registry.js';
+import { listen } from './support/listen.js';
 
 // Issue 13: how the built UI is served (caching, security headers, page
 // routes), whatever host mounts it. The browser tests are in web-ui.test.ts.
@@ -121,5 +127,50 @@ describe('issue 13: the web UI as served by the handler', () => {
     }
     expect(gzipped).toBeGreaterThan(5 * KiB);
     expect(gzipped).toBeLessThan(150 * KiB);
+  });
+});
+
+const hosts: Record<string, (registry: Registry) => Promise<{ url: string; close: () => Promise<void> }>> = {
+  express: async (registry) => {
+    const app = express();
+    app.use('/conan', conanRouter(registry, { ui: createWebUi() }));
+    return listen(createServer(app));
+  },
+  fastify: async (registry) => {
+    const app = Fastify();
+    await app.register(conanPlugin, { registry, prefix: '/conan', ui: createWebUi() });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  },
+};
+
+describe.each(Object.keys(hosts))('issue 13: the ui option of the %s adapter, mounted at /conan', (host) => {
+  let url: string;
+  let close: () => Promise<void>;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    const made = await conformanceRegistry();
+    dispose = made.dispose;
+    ({ url, close } = await hosts[host]!(made.registry));
+  });
+  afterAll(async () => {
+    await close?.();
+    await dispose?.();
+  });
+
+  it('redirects /conan/ui into it, serves pages and their assets below the prefix', async () => {
+    const redirect = await fetch(`${url}/conan/ui`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(new URL(redirect.headers.get('location')!, `${url}/conan/ui`).href).toBe(`${url}/conan/ui/`);
+    const page = await fetch(`${url}/conan/ui/recipes/zlib`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const src = /<script[^>]*src="([^"]+)"/.exec(await page.text())![1]!;
+    const asset = await fetch(new URL(src, `${url}/conan/ui/recipes/zlib`));
+    expect(asset.status).toBe(200);
+    expect(asset.url).toMatch(new RegExp(`^${url}/conan/ui/assets/`));
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${url}/ui/`)).status).toBe(404);
   });
 });
