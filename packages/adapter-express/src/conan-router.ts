@@ -48,6 +48,8 @@ export function conanRouter(registry: HasService, options: ConanRouterOptions = 
   const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health, ui: options.ui }), {
     // Express's req.ip follows the app's 'trust proxy' setting.
     clientAddress: (req) => (req as ExpressRequest).ip ?? req.socket?.remoteAddress,
+    // The web API scopes its session cookie to where the app mounted the router.
+    mountPath: (req) => (req as ExpressRequest).baseUrl,
   });
   const router = Router();
   router.use((req: ParsedRequest, res: ExpressResponse) => {
@@ -79,6 +81,11 @@ function handOverParsedBody(req: ParsedRequest): boolean {
   // An empty body parsed to `{}` loses nothing (e.g. a DELETE sent with a JSON content type).
   if (req.headers['content-length'] === '0') {
     req.rawBody = Buffer.alloc(0);
+    return true;
+  }
+  // The web API's small JSON bodies (login, tokens) read by `express.json()`: the same JSON again.
+  if (req.is('application/json') && req.body !== null && typeof req.body === 'object') {
+    req.rawBody = Buffer.from(JSON.stringify(req.body));
     return true;
   }
   return req.method === 'GET' || req.method === 'HEAD';

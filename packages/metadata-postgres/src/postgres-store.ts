@@ -32,7 +32,7 @@ export class PostgresMetadataStore extends KyselyMetadataStore {
 
   constructor(db: Kysely<Database>, options: PostgresMetadataStoreOptions = {}) {
     const { schema, ...storeOptions } = options;
-    super(db, { clock: postgresClock, ...storeOptions });
+    super(db, { clock: postgresClock, codeUnitCollation: 'C', ...storeOptions });
     this.schema = schema;
   }
 

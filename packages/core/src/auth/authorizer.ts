@@ -12,6 +12,13 @@ export type Permission = 'read' | 'write' | 'delete';
 export interface Authorizer {
   /** `true` when allowed. `principal` is `undefined` for anonymous callers. */
   can(principal: Principal | undefined, permission: Permission, ref: RecipeRef): boolean | Promise<boolean>;
+  /**
+   * Optional: `true` only when `principal` may read every recipe there is
+   * or could be. Listings (the web API's search and totals) then page in
+   * the database instead of checking each recipe; without it, or when it
+   * answers `false`, each recipe is checked with {@link can}.
+   */
+  readsAll?(principal: Principal | undefined): boolean | Promise<boolean>;
 }
 
 /** One `pattern: users` line of conan_server's `[read_permissions]` / `[write_permissions]`. */
@@ -34,6 +41,8 @@ export const DEFAULT_READ_RULES: PermissionRule[] = [{ pattern: '*/*@*/*', users
 interface CompiledRule {
   matches: (ref: RecipeRef) => boolean;
   users: string[];
+  // The pattern matches every reference (any name, version, user and channel).
+  universal: boolean;
 }
 
 /**
@@ -61,6 +70,7 @@ function compileRule(rule: PermissionRule): CompiledRule {
     matches: (ref) =>
       checks[0]!(ref.name) && checks[1]!(ref.version) && checks[2]!(ref.user) && checks[3]!(ref.channel),
     users: rule.users.map((u) => u.trim()).filter((u) => u !== ''),
+    universal: name === '*' && version === '*' && user === '*' && (channel ?? '*') === '*',
   };
 }
 
@@ -82,10 +92,22 @@ export class ConanServerAuthorizer implements Authorizer {
   can(principal: Principal | undefined, permission: Permission, ref: RecipeRef): boolean {
     const rules = permission === 'read' ? this.read : this.write;
     const rule = rules.find((r) => r.matches(ref));
-    if (!rule) return false;
-    if (rule.users.includes('*')) return true;
-    if (principal === undefined) return false;
-    if (rule.users.includes('?') || rule.users.includes(principal.name)) return true;
-    return principal.groups?.some((group) => rule.users.includes(group)) ?? false;
+    return rule !== undefined && grants(rule, principal);
   }
+
+  /** Every rule up to a universal one grants the principal: whatever rule decides, it reads. */
+  readsAll(principal: Principal | undefined): boolean {
+    for (const rule of this.read) {
+      if (!grants(rule, principal)) return false;
+      if (rule.universal) return true;
+    }
+    return false;
+  }
+}
+
+function grants(rule: CompiledRule, principal: Principal | undefined): boolean {
+  if (rule.users.includes('*')) return true;
+  if (principal === undefined) return false;
+  if (rule.users.includes('?') || rule.users.includes(principal.name)) return true;
+  return principal.groups?.some((group) => rule.users.includes(group)) ?? false;
 }

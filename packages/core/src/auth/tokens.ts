@@ -54,7 +54,8 @@ function checkSecret(secret: unknown, name: string): void {
 export class TokenService {
   private readonly signingKey: Uint8Array;
   private readonly verificationKeys: Uint8Array[];
-  private readonly expiresInSeconds: number;
+  /** How long an issued token lives. */
+  readonly expiresInSeconds: number;
 
   constructor(options: TokenOptions) {
     checkSecret(options.secret, 'secret');

@@ -4,6 +4,12 @@ import { isIP } from 'node:net';
 export interface FetchHandlerContext {
   /** Address of the peer that opened the connection (the Node bridge fills it from the socket). */
   clientAddress?: string;
+  /**
+   * The path the host mounted the handler under when it strips it from the
+   * request's URL (Express routers do): the web API scopes its session
+   * cookie to it.
+   */
+  mountPath?: string;
 }
 
 /** Finds the client address of a request, e.g. from a header your proxy sets. */

@@ -17,7 +17,6 @@ import { ConanError } from '../service/errors.js';
 import { countingIterable, countingStream } from '../metrics/counting-stream.js';
 import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
-import { handleApi, isApiPath } from './api.js';
 import { errorResponse } from './error-status.js';
 import { handleUi, isUiPath, type WebUi } from './web-ui.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
@@ -25,6 +24,7 @@ import { parseRange } from './range.js';
 import { requestBody } from './request-body.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
 import { empty, json, revisionJson, text } from './responses.js';
+import { handleWebApi, isWebApiPath } from '../web-api/router.js';
 
 /** Operation label of requests no route matches. */
 const UNKNOWN_OPERATION = 'unknown';
@@ -271,11 +271,23 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
         const response = await handleUi(options.ui, request, url, below);
         return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
       }
-      if (isApiPath(below)) {
+      if (isWebApiPath(below)) {
         // One label for the JSON API, whatever its path: label values stay bounded.
         route.operation = 'webApi';
         const clientAddress = resolveClientAddress(request, context);
-        return await handleApi(service, request, below, () => principalOf(request, clientAddress), clientAddress);
+        return await handleWebApi(
+          service,
+          {
+            request,
+            url,
+            path: below,
+            mountPath: `${(context.mountPath ?? '').replace(/\/+$/, '')}${basePath}`,
+            clientAddress,
+            trustProxy: options.trustProxy ?? 0,
+            principalOf: () => principalOf(request, clientAddress),
+          },
+          options.onError && ((e) => options.onError!(e, request)),
+        );
       }
       const segments = apiSegments(url.pathname, options.basePath);
       const match = segments && matchRoute(segments);

@@ -35,8 +35,17 @@ import {
   type PackageEntry,
   type RevisionEntry,
   type StoredFile,
+  type DependentEntry,
+  type FileEntry,
+  type PackageDetail,
+  type PublishedRevision,
+  type RecipeHistory,
+  type RecipeNamePage,
+  type RecipeNameQuery,
+  type RegistryTotals,
 } from './metadata-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { requireRows } from './conaninfo.js';
 import { PACKAGE_INFO_FILE, identityFile, isMetadataPath, keepsMd5, keepsText, listedMd5 } from './revision-content.js';
 import type { ApiTokensTable, AuditEventsTable, Database } from './schema.js';
 
@@ -49,6 +58,12 @@ export interface KyselyMetadataStoreOptions {
    * clock; cluster backends pass the database's clock so every node agrees.
    */
   clock?: (db: Db) => Promise<number>;
+  /**
+   * A collation that orders text by code units, for the listings the
+   * database pages (e.g. `C` on PostgreSQL, whose databases usually use a
+   * linguistic one). Leave it out where the default already does (SQLite).
+   */
+  codeUnitCollation?: string;
 }
 
 const processClock = async () => Date.now() * 1000;
@@ -71,6 +86,7 @@ function likePrefix(prefix: string): string {
  */
 export class KyselyMetadataStore implements MetadataStore {
   private readonly clock: (db: Db) => Promise<number>;
+  private readonly codeUnitCollation: string | undefined;
 
   constructor(
     /** The injected Kysely instance; the store never closes it. */
@@ -78,6 +94,7 @@ export class KyselyMetadataStore implements MetadataStore {
     options: KyselyMetadataStoreOptions = {},
   ) {
     this.clock = options.clock ?? processClock;
+    this.codeUnitCollation = options.codeUnitCollation;
   }
 
   /** Applies pending migrations. Returns the names of those applied. */
@@ -272,6 +289,192 @@ export class KyselyMetadataStore implements MetadataStore {
     return rows.map(toRecipeRef);
   }
 
+  // --- web API listings -----------------------------------------------------
+
+  /** `name` ordered by code units: SQLite's default; other databases name a collation that does it. */
+  private nameOrder(column: string) {
+    return this.codeUnitCollation === undefined
+      ? sql.ref(column)
+      : sql`${sql.ref(column)} collate ${sql.id(this.codeUnitCollation)}`;
+  }
+
+  async visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage> {
+    let base = this.db.selectFrom('recipes as r').where('r.latest_published_at', 'is not', null);
+    if (query.namePrefix !== '') {
+      base = base.where(sql<boolean>`lower(r.name) like ${likePrefix(query.namePrefix)} escape '\\'`);
+    }
+    const [count, rows] = await Promise.all([
+      base.select((eb) => eb.fn.count<number | string>('r.name').distinct().as('n')).executeTakeFirst(),
+      base
+        .select('r.name')
+        .groupBy('r.name')
+        .orderBy(this.nameOrder('r.name'))
+        .limit(Math.max(0, Math.floor(query.limit)))
+        .offset(Math.max(0, Math.floor(query.offset)))
+        .execute(),
+    ]);
+    return { names: rows.map((r) => r.name), total: toNumber(count?.n ?? 0) };
+  }
+
+  async recipeHistories(names: string[]): Promise<RecipeHistory[]> {
+    if (names.length === 0) return [];
+    const histories = new Map<string, RecipeHistory>();
+    for (const batch of chunks([...new Set(names)])) {
+      const rows = await this.db
+        .selectFrom('recipes as r')
+        .innerJoin('recipe_revisions as rr', 'rr.recipe_id', 'r.id')
+        .where('r.name', 'in', batch)
+        .where('r.latest_published_at', 'is not', null)
+        .where('rr.published_at', 'is not', null)
+        .select(['r.id', 'r.name', 'r.version', 'r.user', 'r.channel', 'rr.revision', 'rr.published_at'])
+        .orderBy('rr.published_at', 'desc')
+        .execute();
+      for (const row of rows) {
+        let history = histories.get(row.id);
+        if (!history) histories.set(row.id, (history = { ref: toRecipeRef(row), revisions: [] }));
+        history.revisions.push({ revision: row.revision, timeMicros: toNumber(row.published_at!) });
+      }
+    }
+    return [...histories.values()].sort(
+      (a, b) =>
+        compareCodeUnits(a.ref.name, b.ref.name) ||
+        compareCodeUnits(a.ref.version, b.ref.version) ||
+        compareCodeUnits(a.ref.user ?? '', b.ref.user ?? '') ||
+        compareCodeUnits(a.ref.channel ?? '', b.ref.channel ?? ''),
+    );
+  }
+
+  async packageDetails(ref: RecipeRevisionRef): Promise<PackageDetail[] | undefined> {
+    const recipeRevision = await this.recipeRevisionsQuery(this.db, ref)
+      .where('rr.revision', '=', ref.revision)
+      .where('rr.published_at', 'is not', null)
+      .select('rr.id')
+      .executeTakeFirst();
+    if (!recipeRevision) return undefined;
+    // Two queries whatever the number of binaries: revisions with their
+    // conaninfo.txt text, then every file of those revisions.
+    const revisions = await this.db
+      .selectFrom('package_revisions as pr')
+      .leftJoin('package_files as pf', (join) =>
+        join.onRef('pf.package_revision_id', '=', 'pr.id').on('pf.path', '=', PACKAGE_INFO_FILE),
+      )
+      .leftJoin('blobs as b', 'b.key', 'pf.blob_key')
+      .where('pr.recipe_revision_id', '=', recipeRevision.id)
+      .where('pr.published_at', 'is not', null)
+      .select(['pr.id', 'pr.package_id', 'pr.revision', 'pr.published_at', 'b.content'])
+      .orderBy('pr.package_id')
+      .orderBy('pr.published_at', 'desc')
+      .orderBy('pr.revision')
+      .execute();
+    const files = await this.db
+      .selectFrom('package_files as pf')
+      .innerJoin('package_revisions as pr', 'pr.id', 'pf.package_revision_id')
+      .where('pr.recipe_revision_id', '=', recipeRevision.id)
+      .where('pr.published_at', 'is not', null)
+      .select(['pf.package_revision_id', 'pf.path', 'pf.size'])
+      .execute();
+    const filesOf = new Map<string, FileEntry[]>();
+    for (const f of files) {
+      let list = filesOf.get(f.package_revision_id);
+      if (!list) filesOf.set(f.package_revision_id, (list = []));
+      list.push({ path: f.path, size: toNumber(f.size) });
+    }
+    for (const list of filesOf.values()) list.sort((a, b) => compareCodeUnits(a.path, b.path));
+    const details = new Map<string, PackageDetail>();
+    for (const row of revisions) {
+      let detail = details.get(row.package_id);
+      if (!detail) {
+        details.set(row.package_id, (detail = { packageId: row.package_id, revisions: [] }));
+        if (row.content !== null) detail.conaninfo = row.content;
+      }
+      detail.revisions.push({ revision: row.revision, timeMicros: toNumber(row.published_at!), files: filesOf.get(row.id) ?? [] });
+    }
+    return [...details.values()].sort((a, b) => compareCodeUnits(a.packageId, b.packageId));
+  }
+
+  async dependents(name: string, limit: number): Promise<DependentEntry[]> {
+    const rows = await this.db
+      .selectFrom('package_requires as q')
+      .innerJoin('package_revisions as pr', 'pr.id', 'q.package_revision_id')
+      .innerJoin('recipe_revisions as rr', 'rr.id', 'pr.recipe_revision_id')
+      .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+      .where('q.name', '=', name)
+      .where('pr.published_at', 'is not', null)
+      .where('rr.published_at', 'is not', null)
+      .select(['r.name', 'r.version', 'r.user', 'r.channel', 'rr.revision', 'pr.package_id', 'q.reference', 'q.version as required_version'])
+      .orderBy(this.nameOrder('r.name'))
+      .orderBy(this.nameOrder('r.version'))
+      .orderBy(this.nameOrder('r.user'))
+      .orderBy(this.nameOrder('r.channel'))
+      .orderBy(this.nameOrder('rr.revision'))
+      .orderBy(this.nameOrder('pr.package_id'))
+      .orderBy(this.nameOrder('q.reference'))
+      .limit(Math.max(0, Math.floor(limit)))
+      .execute();
+    // Several revisions of a binary usually require the same: one entry each.
+    const seen = new Set<string>();
+    const unique = rows.filter((row) => {
+      const key = JSON.stringify([row.name, row.version, row.user, row.channel, row.revision, row.package_id, row.reference]);
+      return !seen.has(key) && !!seen.add(key);
+    });
+    return unique.map((row) => ({
+      ref: { ...toRecipeRef(row), revision: row.revision },
+      packageId: row.package_id,
+      requires: row.reference,
+      version: row.required_version,
+    }));
+  }
+
+  async totals(): Promise<RegistryTotals> {
+    const count = async (query: Promise<{ n: number | string | bigint } | undefined>) => Number((await query)?.n ?? 0);
+    const [recipes, revisions, binaries, recipeBytes, packageBytes] = await Promise.all([
+      count(this.db.selectFrom('recipes').where('latest_published_at', 'is not', null).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()),
+      count(this.db.selectFrom('recipe_revisions').where('published_at', 'is not', null).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()),
+      count(
+        this.db
+          .selectFrom('package_revisions as pr')
+          .innerJoin('recipe_revisions as rr', 'rr.id', 'pr.recipe_revision_id')
+          .where('pr.published_at', 'is not', null)
+          .where('rr.published_at', 'is not', null)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst(),
+      ),
+      count(
+        this.db
+          .selectFrom('recipe_files as f')
+          .innerJoin('recipe_revisions as rr', 'rr.id', 'f.recipe_revision_id')
+          .where('rr.published_at', 'is not', null)
+          .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('f.size'), sql<number>`0`).as('n'))
+          .executeTakeFirst(),
+      ),
+      count(
+        this.db
+          .selectFrom('package_files as f')
+          .innerJoin('package_revisions as pr', 'pr.id', 'f.package_revision_id')
+          .innerJoin('recipe_revisions as rr', 'rr.id', 'pr.recipe_revision_id')
+          .where('pr.published_at', 'is not', null)
+          .where('rr.published_at', 'is not', null)
+          .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('f.size'), sql<number>`0`).as('n'))
+          .executeTakeFirst(),
+      ),
+    ]);
+    return { recipes, revisions, binaries, bytes: recipeBytes + packageBytes };
+  }
+
+  async recentRecipeRevisions(limit: number, beforeMicros?: number): Promise<PublishedRevision[]> {
+    let query = this.db
+      .selectFrom('recipe_revisions as rr')
+      .innerJoin('recipes as r', 'r.id', 'rr.recipe_id')
+      .where('rr.published_at', 'is not', null);
+    if (beforeMicros !== undefined) query = query.where('rr.published_at', '<', beforeMicros);
+    const rows = await query
+      .select(['r.name', 'r.version', 'r.user', 'r.channel', 'rr.revision', 'rr.published_at'])
+      .orderBy('rr.published_at', 'desc')
+      .limit(Math.max(0, Math.floor(limit)))
+      .execute();
+    return rows.map((row) => ({ ref: { ...toRecipeRef(row), revision: row.revision }, timeMicros: toNumber(row.published_at!) }));
+  }
+
   // --- writes ------------------------------------------------------------
 
   async recordFile(owner: FileOwner, path: string, blob: NewBlob, options: RecordFileOptions = {}): Promise<RecordOutcome> {
@@ -416,6 +619,7 @@ export class KyselyMetadataStore implements MetadataStore {
         .values({ [ownerColumn]: ownerId, ...file } as { recipe_revision_id: string } & typeof file)
         .onConflict((oc) => oc.columns([ownerColumn as 'recipe_revision_id', 'path']).doUpdateSet(file))
         .execute();
+      if (owner.kind === 'package' && path === PACKAGE_INFO_FILE) await this.indexRequires(trx, ownerId, blob.text ?? '');
     }
     // Rule 4: storing the manifest of a published revision again keeps its
     // time and place, unless asked otherwise (or given a time, by imports).
@@ -438,6 +642,26 @@ export class KyselyMetadataStore implements MetadataStore {
       }
     }
     return unchanged ? { status: 'unchanged', blobKey: existing!.blob_key } : { status: 'recorded' };
+  }
+
+  /** Replaces the `[requires]` index of a package revision with what its conaninfo.txt says. */
+  private async indexRequires(trx: Transaction<Database>, packageRevisionId: string, conaninfo: string): Promise<void> {
+    await trx.deleteFrom('package_requires').where('package_revision_id', '=', packageRevisionId).execute();
+    const rows = requireRows(packageRevisionId, conaninfo);
+    for (const batch of chunks(rows, 200)) await trx.insertInto('package_requires').values(batch).execute();
+  }
+
+  /** Recomputes `recipes.latest_published_at` (what listings of visible recipes read) of some recipes. */
+  private async refreshRecipeVisibility(trx: Transaction<Database>, recipeIds: string[]): Promise<void> {
+    for (const ids of chunks(recipeIds)) {
+      await trx
+        .updateTable('recipes')
+        .set({
+          latest_published_at: sql`(select max(rr.published_at) from recipe_revisions rr where rr.recipe_id = recipes.id)`,
+        })
+        .where('id', 'in', ids)
+        .execute();
+    }
   }
 
   private async ensureRecipeRevision(trx: Transaction<Database>, ref: RecipeRevisionRef, now: number): Promise<string> {
@@ -507,8 +731,11 @@ export class KyselyMetadataStore implements MetadataStore {
     now: number,
     publishedAt: number | undefined,
   ): Promise<void> {
+    const recipeId = (await trx.selectFrom('recipe_revisions').where('id', '=', id).select('recipe_id').executeTakeFirstOrThrow())
+      .recipe_id;
     if (publishedAt !== undefined) {
       await trx.updateTable('recipe_revisions').set({ published_at: publishedAt }).where('id', '=', id).execute();
+      await this.refreshRecipeVisibility(trx, [recipeId]);
       return;
     }
     // Publications of one recipe take turns, or two of them (on PostgreSQL,
@@ -533,6 +760,7 @@ export class KyselyMetadataStore implements MetadataStore {
       .set({ published_at: nextTime(now, row?.latest) })
       .where('id', '=', id)
       .execute();
+    await this.refreshRecipeVisibility(trx, [recipeId]);
   }
 
   private async publishPackageRevision(
@@ -668,6 +896,8 @@ export class KyselyMetadataStore implements MetadataStore {
       .set({ published_at: null, deleted_at: now, touched_at: now })
       .where('id', 'in', ids)
       .execute();
+    const recipeIds = await trx.selectFrom('recipe_revisions').where('id', 'in', ids).select('recipe_id').distinct().execute();
+    await this.refreshRecipeVisibility(trx, recipeIds.map((r) => r.recipe_id));
     return now;
   }
 
@@ -726,6 +956,7 @@ export class KyselyMetadataStore implements MetadataStore {
       ).map((r) => r.id);
       if (!options.dryRun) {
         for (const ids of chunks(packageIds)) {
+          await trx.deleteFrom('package_requires').where('package_revision_id', 'in', ids).execute();
           await trx.deleteFrom('package_files').where('package_revision_id', 'in', ids).execute();
           await trx.deleteFrom('package_revisions').where('id', 'in', ids).execute();
         }

@@ -196,6 +196,73 @@ export interface DownloadCount {
   count: number;
 }
 
+/** A page of {@link MetadataStore.visibleRecipeNames}. */
+export interface RecipeNameQuery {
+  /** Literal name prefix, matched case-insensitively ('' for all). */
+  namePrefix: string;
+  offset: number;
+  limit: number;
+}
+
+/** Distinct names of visible recipes, in code-unit order, and how many there are in all. */
+export interface RecipeNamePage {
+  names: string[];
+  total: number;
+}
+
+/** A recipe reference and its visible revisions, newest first. */
+export interface RecipeHistory {
+  ref: RecipeRef;
+  revisions: RevisionEntry[];
+}
+
+/** A file as listings show it. */
+export interface FileEntry {
+  path: string;
+  size: number;
+}
+
+/** A visible package revision and its files. */
+export interface PackageRevisionDetail extends RevisionEntry {
+  files: FileEntry[];
+}
+
+/** A binary of a recipe revision: its visible revisions (newest first) and the conaninfo.txt text of the newest. */
+export interface PackageDetail {
+  packageId: string;
+  /** `undefined` when the newest revision has no conaninfo.txt, or its text was not kept. */
+  conaninfo?: string;
+  revisions: PackageRevisionDetail[];
+}
+
+/** A visible binary whose conaninfo.txt `[requires]` names a recipe. */
+export interface DependentEntry {
+  ref: RecipeRevisionRef;
+  packageId: string;
+  /** The `[requires]` line. */
+  requires: string;
+  /** The version part of that line (`1.3.Z` in some package id modes). */
+  version: string;
+}
+
+/** What is visible, counted. */
+export interface RegistryTotals {
+  /** Recipe references (`name/version@user/channel`) with a visible revision. */
+  recipes: number;
+  /** Visible recipe revisions. */
+  revisions: number;
+  /** Visible package revisions. */
+  binaries: number;
+  /** Bytes of the files of visible revisions (shared blobs counted once per file). */
+  bytes: number;
+}
+
+/** A visible recipe revision and when it was published. */
+export interface PublishedRevision {
+  ref: RecipeRevisionRef;
+  timeMicros: number;
+}
+
 /** The file whose storage publishes a revision (rule 3 of DESIGN.md). */
 export const MANIFEST_FILE = 'conanmanifest.txt';
 
@@ -363,6 +430,26 @@ export interface MetadataStore {
    * keeps it.
    */
   purgeUnpublished(options: PurgeOptions): Promise<PurgeReport>;
+
+  /**
+   * Web API listings. Names of recipes with a visible revision whose name
+   * starts with `namePrefix` (case-insensitive), one per name, code-unit
+   * order, paged; with the count of all such names.
+   */
+  visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage>;
+  /** Recipes of these names with their visible revisions (newest first), sorted by name, version, user, channel (code units); recipes without one are left out. */
+  recipeHistories(names: string[]): Promise<RecipeHistory[]>;
+  /** Binaries of a visible recipe revision with their visible revisions and files, by package id; `undefined` if the recipe revision is not visible. */
+  packageDetails(ref: RecipeRevisionRef): Promise<PackageDetail[] | undefined>;
+  /**
+   * Visible binaries whose conaninfo.txt `[requires]` names recipe `name`
+   * (exactly), at most `limit` (sorted by reference, revision, package id).
+   */
+  dependents(name: string, limit: number): Promise<DependentEntry[]>;
+  /** Counts of what is visible. */
+  totals(): Promise<RegistryTotals>;
+  /** Visible recipe revisions published before `beforeMicros` (all without it), newest first, at most `limit`. */
+  recentRecipeRevisions(limit: number, beforeMicros?: number): Promise<PublishedRevision[]>;
 
   /** Password hashes of users managed by `cimmeria user`. */
   getPasswordHash(user: string): Promise<string | undefined>;

@@ -15,6 +15,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
   download_counts: DownloadCountsTable;
+  package_requires: PackageRequiresTable;
 }
 
 type Micros = number | string;
@@ -25,6 +26,8 @@ export interface RecipesTable {
   version: string;
   user: string;
   channel: string;
+  /** Newest publication time of a visible revision; `null` when none is visible (kept by publish and delete). */
+  latest_published_at: Micros | null;
 }
 
 export interface RecipeRevisionsTable {
@@ -114,4 +117,16 @@ export interface DownloadCountsTable {
   /** The revision downloaded, as `conan` prints it. */
   ref: string;
   count: number | string;
+}
+
+/** One `[requires]` line of a package revision's conaninfo.txt (reverse dependencies). */
+export interface PackageRequiresTable {
+  package_revision_id: string;
+  /** Line number among the requires, from 0. */
+  position: number;
+  /** The required recipe's name and version as written (`1.3.Z` in some package id modes). */
+  name: string;
+  version: string;
+  /** The whole line. */
+  reference: string;
 }

@@ -20,6 +20,8 @@ export interface NodeListenerOptions {
    * Fastify's `request.ip`), so its proxy settings apply.
    */
   clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** The path the host stripped from `req.url` (Express's `req.baseUrl`), handed over as `context.mountPath`. */
+  mountPath?: (req: IncomingMessage) => string | undefined;
 }
 
 const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
@@ -33,7 +35,11 @@ const socketAddress = (req: IncomingMessage) => req.socket?.remoteAddress;
 export function toNodeListener(handler: FetchHandler, options: NodeListenerOptions = {}): NodeListener {
   const clientAddress = options.clientAddress ?? socketAddress;
   const listener = getRequestListener(
-    (request, env) => handler(request, { clientAddress: clientAddress(env.incoming as IncomingMessage) }),
+    (request, env) => {
+      const req = env.incoming as IncomingMessage;
+      const mountPath = options.mountPath?.(req);
+      return handler(request, { clientAddress: clientAddress(req), ...(mountPath ? { mountPath } : {}) });
+    },
     { overrideGlobalObjects: false },
   );
   const reject = getRequestListener(

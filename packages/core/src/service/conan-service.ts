@@ -246,6 +246,26 @@ export class ConanService {
     return this.authorizer.can(principal, permission, ref);
   }
 
+  /** Whether the caller may read a recipe (what `conan list` shows it), as every read here checks. */
+  canRead(principal: Principal | undefined, ref: RecipeRef): Promise<boolean> {
+    return this.allowed(principal, 'read', ref);
+  }
+
+  /**
+   * `true` only when the caller may read every recipe: no API token narrows
+   * it by pattern and the authorizer says so ({@link Authorizer.readsAll}).
+   * Listings then page in the database instead of checking each recipe.
+   */
+  async readsEverything(principal: Principal | undefined): Promise<boolean> {
+    if (principal?.apiToken?.pattern !== undefined && principal.apiToken.pattern !== '*/*@*/*') return false;
+    return (await this.authorizer.readsAll?.(principal)) === true;
+  }
+
+  /** Seconds a session token from {@link authenticate} lives. */
+  get sessionSeconds(): number {
+    return this.tokens.expiresInSeconds;
+  }
+
   /** Anonymous callers get 401 (so the client asks for a login); known users get 403. */
   private async require(principal: Principal | undefined, permission: Permission, ref: RecipeRef): Promise<void> {
     if (await this.allowed(principal, permission, ref)) return;

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  /** A state-changing web API request authenticated by the session cookie without the proof that it came from the UI itself. */
+  | 'CSRF'
   | 'NOT_FOUND'
   | 'RECIPE_NOT_FOUND'
   | 'PACKAGE_NOT_FOUND'

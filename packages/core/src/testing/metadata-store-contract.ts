@@ -1141,6 +1141,134 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'lists visible recipe names for the web API, paged in code-unit order, with their histories',
+      withStore(async (store) => {
+        for (const name of ['zlib', 'Zeta', 'zstd', 'abc', 'my_lib', 'my-lib']) await publishRecipe(store, rrev({ name, version: '1.0' }, `${name}1`));
+        await publishRecipe(store, rrev({ name: 'zlib', version: '1.3', user: 'acme', channel: 'stable' }, 'z2'));
+        // Unpublished and deleted recipes are not listed.
+        await store.recordFile(recipeOwner(rrev({ name: 'zhidden', version: '1.0' }, 'h1')), 'conanfile.py', blob());
+        await publishRecipe(store, rrev({ name: 'zgone', version: '1.0' }, 'g1'));
+        await store.deleteRecipe({ name: 'zgone', version: '1.0' });
+
+        expect(await store.visibleRecipeNames({ namePrefix: '', offset: 0, limit: 10 })).toEqual({
+          names: ['Zeta', 'abc', 'my-lib', 'my_lib', 'zlib', 'zstd'],
+          total: 6,
+        });
+        expect(await store.visibleRecipeNames({ namePrefix: 'Z', offset: 1, limit: 1 })).toEqual({ names: ['zlib'], total: 3 });
+        expect(await store.visibleRecipeNames({ namePrefix: 'my_', offset: 0, limit: 5 })).toEqual({ names: ['my_lib'], total: 1 });
+
+        // A revision deleted, the other left: still listed; both gone: not.
+        await publishRecipe(store, rrev({ name: 'abc', version: '1.0' }, 'abc2'));
+        await store.deleteRecipeRevision(rrev({ name: 'abc', version: '1.0' }, 'abc2'));
+        const histories = await store.recipeHistories(['zlib', 'abc', 'zgone', 'zhidden']);
+        expect(histories.map((h) => [h.ref, h.revisions.map((r) => r.revision)])).toEqual([
+          [{ name: 'abc', version: '1.0' }, ['abc1']],
+          [{ name: 'zlib', version: '1.0' }, ['zlib1']],
+          [{ name: 'zlib', version: '1.3', user: 'acme', channel: 'stable' }, ['z2']],
+        ]);
+        await store.deleteRecipeRevision(rrev({ name: 'abc', version: '1.0' }, 'abc1'));
+        expect((await store.visibleRecipeNames({ namePrefix: 'a', offset: 0, limit: 5 })).total).toBe(0);
+        // Published again: listed again.
+        await publishRecipe(store, rrev({ name: 'abc', version: '1.0' }, 'abc1'));
+        expect((await store.visibleRecipeNames({ namePrefix: 'a', offset: 0, limit: 5 })).names).toEqual(['abc']);
+      }),
+    );
+
+    it(
+      'details the binaries of a recipe revision with their revisions, files and conaninfo.txt',
+      withStore(async (store) => {
+        const r1 = rrev(hello, 'aaa1');
+        await publishRecipe(store, r1);
+        expect(await store.packageDetails(rrev(hello, 'nope'))).toBeUndefined();
+        expect(await store.packageDetails(r1)).toEqual([]);
+        const info = '[settings]\nos=Linux\n[requires]\nzlib/1.3.Z\n';
+        await store.recordFile(packageOwner(prev(r1, 'p1', 'b1')), 'conaninfo.txt', textBlob(info));
+        await store.recordFile(packageOwner(prev(r1, 'p1', 'b1')), MANIFEST_FILE, textBlob('1\n'));
+        await store.recordFile(packageOwner(prev(r1, 'p1', 'b2')), 'conaninfo.txt', textBlob(`${info}\n`));
+        await store.recordFile(packageOwner(prev(r1, 'p1', 'b2')), 'conan_package.tgz', { ...blob(), size: 1234 });
+        await store.recordFile(packageOwner(prev(r1, 'p1', 'b2')), MANIFEST_FILE, textBlob('2\n'));
+        await publishPackage(store, prev(r1, 'p0', 'c1'));
+        await store.recordFile(packageOwner(prev(r1, 'p2', 'unpublished')), 'conaninfo.txt', textBlob(info));
+
+        const details = await store.packageDetails(r1);
+        expect(details!.map((d) => d.packageId)).toEqual(['p0', 'p1']);
+        const p1 = details![1]!;
+        expect(p1.conaninfo).toBe(`${info}\n`);
+        expect(p1.revisions.map((r) => r.revision)).toEqual(['b2', 'b1']);
+        expect(p1.revisions[0]!.files).toEqual([
+          { path: 'conan_package.tgz', size: 1234 },
+          { path: 'conaninfo.txt', size: info.length + 1 },
+          { path: MANIFEST_FILE, size: 2 },
+        ]);
+      }),
+    );
+
+    it(
+      'finds the binaries that require a recipe through their conaninfo.txt, visible ones only',
+      withStore(async (store) => {
+        const app = rrev({ name: 'app', version: '2.0' }, 'app1');
+        const tool = rrev({ name: 'tool', version: '1.0', user: 'acme', channel: 'stable' }, 'tool1');
+        await publishRecipe(store, app);
+        await publishRecipe(store, tool);
+        const info = (requires: string) => textBlob(`[settings]\nos=Linux\n[requires]\n${requires}\n[options]\nshared=False\n`);
+        await store.recordFile(packageOwner(prev(app, 'pa', 'a1')), 'conaninfo.txt', info('zlib/1.3.Z\nopenssl/3.1.1#r1:p'));
+        await store.recordFile(packageOwner(prev(app, 'pa', 'a1')), MANIFEST_FILE, textBlob('1\n'));
+        await store.recordFile(packageOwner(prev(tool, 'pt', 't1')), 'conaninfo.txt', info('zlib/1.2.13@acme/stable'));
+        await store.recordFile(packageOwner(prev(tool, 'pt', 't1')), MANIFEST_FILE, textBlob('2\n'));
+        // Not published: not a dependent (yet).
+        await store.recordFile(packageOwner(prev(tool, 'pu', 'u1')), 'conaninfo.txt', info('zlib/9.0'));
+
+        const zlib = await store.dependents('zlib', 100);
+        expect(zlib.map((d) => [d.ref.name, d.ref.revision, d.packageId, d.requires, d.version])).toEqual([
+          ['app', 'app1', 'pa', 'zlib/1.3.Z', '1.3.Z'],
+          ['tool', 'tool1', 'pt', 'zlib/1.2.13@acme/stable', '1.2.13'],
+        ]);
+        expect((await store.dependents('openssl', 100)).map((d) => d.requires)).toEqual(['openssl/3.1.1#r1:p']);
+        expect(await store.dependents('zlib', 1)).toHaveLength(1);
+        expect(await store.dependents('nothing', 10)).toEqual([]);
+
+        await store.deletePackage(prev(app, 'pa', 'a1'));
+        expect((await store.dependents('zlib', 100)).map((d) => d.ref.name)).toEqual(['tool']);
+        await store.deleteRecipe(tool);
+        expect(await store.dependents('zlib', 100)).toEqual([]);
+        // Garbage collection removes what the index held of purged binaries.
+        await store.purgeUnpublished({ olderThanMicros: Date.now() * 1000 + 60_000_000 });
+        expect(await store.dependents('zlib', 100)).toEqual([]);
+      }),
+    );
+
+    it(
+      'counts what is visible and lists recent publications, newest first',
+      withStore(async (store) => {
+        expect(await store.totals()).toEqual({ recipes: 0, revisions: 0, binaries: 0, bytes: 0 });
+        const r1 = rrev(hello, 'aaa1');
+        const r2 = rrev(hello, 'aaa2');
+        const r3 = rrev(helloAcme, 'ccc1');
+        await publishRecipe(store, r1);
+        await publishRecipe(store, r2);
+        await publishRecipe(store, r3);
+        await publishPackage(store, prev(r1, 'p1', 'b1'));
+        await publishPackage(store, prev(r1, 'p1', 'b2'));
+        await store.recordFile(recipeOwner(rrev(hello, 'unpublished')), 'conanfile.py', blob());
+        // Each test blob is 3 bytes: 3 recipe revisions and 2 binaries of 2 files each.
+        expect(await store.totals()).toEqual({ recipes: 2, revisions: 3, binaries: 2, bytes: 5 * 2 * 3 });
+
+        const recent = await store.recentRecipeRevisions(10);
+        expect(recent.map((r) => r.ref.revision)).toEqual(['ccc1', 'aaa2', 'aaa1']);
+        expect(recent[0]!.ref).toEqual(r3);
+        const older = await store.recentRecipeRevisions(10, recent[0]!.timeMicros);
+        expect(older.map((r) => r.ref.revision)).toEqual(['aaa2', 'aaa1']);
+        expect(await store.recentRecipeRevisions(1)).toHaveLength(1);
+
+        await store.deleteRecipeRevision(r2);
+        expect((await store.recentRecipeRevisions(10)).map((r) => r.ref.revision)).toEqual(['ccc1', 'aaa1']);
+        expect(await store.totals()).toMatchObject({ recipes: 2, revisions: 2, binaries: 2 });
+        await store.deleteRecipe(hello);
+        expect(await store.totals()).toEqual({ recipes: 1, revisions: 1, binaries: 0, bytes: 6 });
+      }),
+    );
+
+    it(
       'can be migrated again without harm',
       withStore(async (store) => {
         const migratable = store as MetadataStore & { migrate?(): Promise<unknown> };

@@ -5,6 +5,7 @@ import { revisionLifecycleMigration } from './0002-revision-lifecycle.js';
 import { blobTextMigration } from './0003-blob-text.js';
 import { apiTokensMigration } from './0004-api-tokens.js';
 import { auditMigration } from './0005-audit.js';
+import { webApiMigration } from './0007-web-api.js';
 
 /**
  * Kysely's `MigrationProvider`, spelled out: published types that import
@@ -25,6 +26,7 @@ export const migrationProvider: CoreMigrationProvider = {
       '0003-blob-text': blobTextMigration,
       '0004-api-tokens': apiTokensMigration,
       '0005-audit': auditMigration,
+      '0007-web-api': webApiMigration,
     };
   },
 };

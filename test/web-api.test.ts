@@ -1,0 +1,352 @@
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conanRouter } from '@cimmeria/adapter-express';
+import { conanPlugin } from '@cimmeria/adapter-fastify';
+import {
+  ConanServerAuthorizer,
+  PasswordAuthenticator,
+  TokenService,
+  createConanHandler,
+  createRegistry,
+  hashPassword,
+  type MetadataStore,
+  type Registry,
+} from '@cimmeria/core';
+import { serveNode } from '@cimmeria/core/node';
+import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
+import { FsBlobStore } from '@cimmeria/storage-fs';
+import { postgresBackend, type Backend } from './support/backends.js';
+import { listen } from './support/listen.js';
+import { basicAuth } from './support/login.js';
+
+// Issue 13, part A: the web API under /api/v1, over real HTTP, real uploads,
+// on SQLite and PostgreSQL, through the fetch handler and the adapters.
+
+async function sqliteBackend(dir: string): Promise<Backend<MetadataStore>> {
+  const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+  await sqlite.store.migrate();
+  return { store: sqlite.store, dispose: () => sqlite.close() };
+}
+
+const backends: [string, (dir: string) => Promise<Backend<MetadataStore>>][] = [
+  ['SQLite', sqliteBackend],
+  ['PostgreSQL', () => postgresBackend()],
+];
+
+const ALICE = basicAuth('alice', 'alice-pw');
+const BOB = basicAuth('bob', 'bob-pw');
+
+async function makeRegistry(dir: string, store: MetadataStore): Promise<Registry> {
+  for (const user of ['alice', 'bob']) await store.addUser(user, await hashPassword(`${user}-pw`));
+  return createRegistry({
+    metadata: store,
+    blobs: new FsBlobStore({ directory: join(dir, 'blobs') }),
+    authenticator: new PasswordAuthenticator(store),
+    tokens: new TokenService({ secret: 'web-api-test-secret-0123456789' }),
+    authorizer: new ConanServerAuthorizer({
+      // secret/* is alice's alone; everything else is public.
+      read: [
+        { pattern: 'secret/*', users: ['alice'] },
+        { pattern: 'secret/*@*/*', users: ['alice'] },
+        { pattern: '*/*@*/*', users: ['*'] },
+      ],
+      write: [{ pattern: '*/*@*/*', users: ['alice'] }],
+    }),
+  });
+}
+
+/** Uploads a recipe revision (and binaries) as `conan upload` does: the manifest last. */
+async function publish(
+  url: string,
+  ref: string,
+  rrev: string,
+  binaries: Record<string, string> = {},
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const [nameVersion, userChannel = '_/_'] = ref.split('@');
+  const base = `${url}/v2/conans/${nameVersion}/${userChannel}/revisions/${rrev}`;
+  const put = async (path: string, body: string) => {
+    const response = await fetch(`${base}/${path}`, { method: 'PUT', body, headers: { authorization: ALICE } });
+    expect(response.status, `${ref} ${path}`).toBe(200);
+  };
+  await put('files/conanfile.py', `from conan import ConanFile\nclass Pkg(ConanFile):\n    name = "${nameVersion.split('/')[0]}"\n`);
+  for (const [path, body] of Object.entries(extra)) await put(`files/${path}`, body);
+  await put('files/conanmanifest.txt', '1700000000\n');
+  for (const [packageId, conaninfo] of Object.entries(binaries)) {
+    await put(`packages/${packageId}/revisions/prev1/files/conaninfo.txt`, conaninfo);
+    await put(`packages/${packageId}/revisions/prev1/files/conan_package.tgz`, 'tgz-bytes');
+    await put(`packages/${packageId}/revisions/prev1/files/conanmanifest.txt`, '1700000001\n');
+  }
+}
+
+const conaninfo = (os: string, requires: string[] = []) =>
+  `[settings]\narch=x86_64\nbuild_type=Release\nos=${os}\n\n[options]\nshared=False\n\n[requires]\n${requires.join('\n')}\n`;
+
+describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
+  let dir: string;
+  let backend: Backend<MetadataStore>;
+  let url: string;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cimmeria-web-api-'));
+    backend = await makeBackend(dir);
+    const registry = await makeRegistry(dir, backend.store);
+    const server = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
+    url = server.url;
+    close = () => server.close();
+    await publish(url, 'zlib/1.2.13', 'z1');
+    await publish(url, 'zlib/1.3.1@acme/stable', 'z3');
+    await publish(url, 'zlib/1.3.1', 'z2', { pz: conaninfo('Linux') }, { 'metadata/logs/build.log': 'built fine' });
+    await publish(url, 'app/1.0', 'a1', { pa: conaninfo('Windows', ['zlib/1.3.Z']) });
+    await publish(url, 'secret/1.0', 's1', { ps: conaninfo('Linux', ['zlib/1.3.1']) });
+  });
+  afterAll(async () => {
+    await close?.();
+    await backend?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const get = async (path: string, authorization?: string) => {
+    const response = await fetch(`${url}/api/v1${path}`, { headers: authorization ? { authorization } : {} });
+    return { status: response.status, body: (await response.json()) as any, headers: response.headers };
+  };
+  const names = async (query: string, authorization?: string) =>
+    (await get(`/recipes${query}`, authorization)).body.items.map((i: { name: string }) => i.name);
+
+  it('searches recipes by prefix or pattern, one item per name with its latest version', async () => {
+    const { status, body, headers } = await get('/recipes?q=zl');
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toBe('application/json');
+    expect(body).toMatchObject({ page: 1, perPage: 50, total: 1 });
+    expect(body.items).toEqual([
+      {
+        name: 'zlib',
+        latest: { reference: 'zlib/1.3.1', version: '1.3.1', user: null, channel: null, revision: 'z2', time: expect.stringMatching(/^20\d\d-.*\+00:00$/) },
+        versions: 3,
+      },
+    ]);
+    expect(await names('?q=ZL')).toEqual(['zlib']);
+    expect(await names('?q=*li*')).toEqual(['zlib']);
+    expect(await names('')).toEqual(['app', 'zlib']);
+    expect(await names('', ALICE)).toEqual(['app', 'secret', 'zlib']);
+    const second = await get('/recipes?perPage=1&page=2', ALICE);
+    expect(second.body).toMatchObject({ items: [{ name: 'secret' }], page: 2, perPage: 1, total: 3 });
+  });
+
+  it('never shows a recipe the caller could not conan list: search, detail, dependents, stats', async () => {
+    for (const who of [undefined, BOB]) {
+      expect(await names('?q=sec', who)).toEqual([]);
+      expect(await names('?q=s*', who)).toEqual([]);
+      expect((await get('/recipes?q=*', who)).body.total).toBe(2);
+      expect((await get('/recipes/secret', who)).status).toBe(404);
+      expect((await get('/recipes/secret/1.0/_/_/revisions', who)).status).toBe(who ? 403 : 401);
+      expect((await get('/recipes/secret/1.0/_/_/revisions/s1', who)).status).toBe(who ? 403 : 401);
+      expect((await get('/recipes/secret/1.0/_/_/revisions/s1/packages', who)).status).toBe(who ? 403 : 401);
+      const dependents = (await get('/recipes/zlib/dependents', who)).body;
+      expect(dependents.items.map((d: { reference: string }) => d.reference)).toEqual(['app/1.0']);
+      const stats = (await get('/stats', who)).body;
+      expect(stats.recent.map((r: { reference: string }) => r.reference)).not.toContain('secret/1.0');
+      expect(stats.recent.length).toBe(4);
+      // Totals would count what the caller cannot see.
+      expect(stats.recipes).toBeNull();
+      expect(JSON.stringify(stats)).not.toContain('secret');
+    }
+    expect(await names('?q=s*', ALICE)).toEqual(['secret']);
+    expect((await get('/recipes/secret', ALICE)).status).toBe(200);
+    const dependents = (await get('/recipes/zlib/dependents', ALICE)).body.items;
+    expect(dependents.map((d: { reference: string }) => d.reference)).toEqual(['app/1.0', 'secret/1.0']);
+    const stats = (await get('/stats', ALICE)).body;
+    expect(stats.recent[0]).toMatchObject({ reference: 'secret/1.0', revision: 's1' });
+    expect(stats).toMatchObject({ recipes: 5, revisions: 5, binaries: 3 });
+    expect(stats.bytes).toBeGreaterThan(0);
+  });
+
+  it('details a recipe: versions newest first, revisions, files, conanfile.py, metadata files', async () => {
+    const detail = (await get('/recipes/zlib')).body;
+    expect(detail.name).toBe('zlib');
+    expect(detail.versions.map((v: { reference: string }) => v.reference)).toEqual([
+      'zlib/1.3.1',
+      'zlib/1.3.1@acme/stable',
+      'zlib/1.2.13',
+    ]);
+    expect(detail.versions[1]).toMatchObject({ version: '1.3.1', user: 'acme', channel: 'stable', revisions: 1, latestRevision: { revision: 'z3' } });
+
+    expect((await get('/recipes/zlib/1.3.1/_/_/revisions')).body).toMatchObject({ reference: 'zlib/1.3.1', revisions: [{ revision: 'z2' }] });
+    const revision = (await get('/recipes/zlib/1.3.1/_/_/revisions/z2')).body;
+    expect(revision).toMatchObject({ reference: 'zlib/1.3.1', revision: 'z2', conanfileTruncated: false });
+    expect(revision.conanfile).toContain('name = "zlib"');
+    expect(revision.files.map((f: { path: string }) => f.path)).toEqual(['conanfile.py', 'conanmanifest.txt']);
+    expect(revision.metadataFiles).toEqual([{ path: 'metadata/logs/build.log', size: 10 }]);
+    expect((await get('/recipes/zlib/1.3.1/_/_/revisions/nope')).status).toBe(404);
+    expect((await get('/recipes/nothing')).body.error.code).toBe('RECIPE_NOT_FOUND');
+  });
+
+  it('lists binaries with settings, options and requires parsed from conaninfo.txt', async () => {
+    const { body } = await get('/recipes/app/1.0/_/_/revisions/a1/packages');
+    expect(body.packages).toEqual([
+      {
+        packageId: 'pa',
+        settings: { arch: 'x86_64', build_type: 'Release', os: 'Windows' },
+        options: { shared: 'False' },
+        requires: ['zlib/1.3.Z'],
+        revisions: [
+          {
+            revision: 'prev1',
+            time: expect.any(String),
+            files: [
+              { path: 'conan_package.tgz', size: 9 },
+              { path: 'conaninfo.txt', size: conaninfo('Windows', ['zlib/1.3.Z']).length },
+              { path: 'conanmanifest.txt', size: 11 },
+            ],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('finds reverse dependencies by version', async () => {
+    const ofVersion = async (version: string) =>
+      (await get(`/recipes/zlib/dependents?version=${version}`, ALICE)).body.items.map((d: { requires: string }) => d.requires);
+    expect(await ofVersion('1.3')).toEqual(['zlib/1.3.Z', 'zlib/1.3.1']);
+    expect(await ofVersion('1.3.1')).toEqual(['zlib/1.3.Z', 'zlib/1.3.1']);
+    expect(await ofVersion('1.2')).toEqual([]);
+    const [first] = (await get('/recipes/zlib/dependents', ALICE)).body.items;
+    expect(first).toEqual({ reference: 'app/1.0', revision: 'a1', packageId: 'pa', requires: 'zlib/1.3.Z' });
+  });
+
+  it('bounds its inputs and answers errors as JSON', async () => {
+    expect((await get(`/recipes?q=${'a'.repeat(200)}`)).status).toBe(400);
+    expect((await get('/recipes?perPage=1000')).status).toBe(400);
+    expect((await get('/recipes?page=0')).status).toBe(400);
+    const missing = await get('/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
+    expect((await get('/recipes/bad%20name')).status).toBe(400);
+  });
+
+  it('logs in with a session cookie accepted on /api/v1 only, with CSRF protection', async () => {
+    const bad = await fetch(`${url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ username: 'alice', password: 'nope' }) });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+
+    const login = await fetch(`${url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ username: 'alice', password: 'alice-pw' }) });
+    expect(login.status).toBe(200);
+    expect(await login.json()).toEqual({ user: 'alice' });
+    const setCookie = login.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^cimmeria_session=[^;]+; HttpOnly; SameSite=Strict; Path=\/api\/; Max-Age=\d+$/);
+    const cookie = setCookie.split(';')[0]!;
+
+    expect((await get('/me')).body).toEqual({ user: null, authenticated: false });
+    const me = await fetch(`${url}/api/v1/me`, { headers: { cookie } });
+    expect(await me.json()).toEqual({ user: 'alice', authenticated: true });
+    // The cookie reads what alice reads.
+    const secret = await fetch(`${url}/api/v1/recipes/secret`, { headers: { cookie } });
+    expect(secret.status).toBe(200);
+
+    // Never on the Conan API.
+    expect((await fetch(`${url}/v2/users/check_credentials`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${url}/v2/conans/secret/1.0/_/_/revisions`, { headers: { cookie } })).status).toBe(401);
+
+    const createToken = (headers: Record<string, string>) =>
+      fetch(`${url}/api/v1/tokens`, { method: 'POST', body: JSON.stringify({ name: 'ci' }), headers: { cookie, ...headers } });
+    const noHeader = await createToken({});
+    expect(noHeader.status).toBe(403);
+    expect(await noHeader.json()).toMatchObject({ error: { code: 'CSRF' } });
+    const foreign = await createToken({ 'x-cimmeria-request': '1', origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ error: { code: 'CSRF' } });
+    const created = await createToken({ 'x-cimmeria-request': '1', origin: url });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await fetch(`${url}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie } })).status).toBe(403);
+    expect((await fetch(`${url}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie, 'x-cimmeria-request': '1' } })).status).toBe(204);
+    // Basic and Bearer need no CSRF header: no browser sends them on its own.
+    expect((await fetch(`${url}/api/v1/tokens`, { method: 'POST', body: '{}', headers: { authorization: ALICE } })).status).toBe(201);
+
+    // A login from another site's page is refused.
+    const crossLogin = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'alice', password: 'alice-pw' }),
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(crossLogin.status).toBe(403);
+
+    const logout = await fetch(`${url}/api/v1/session`, { method: 'DELETE', headers: { cookie, 'x-cimmeria-request': '1' } });
+    expect(logout.status).toBe(204);
+    expect(logout.headers.get('set-cookie')).toMatch(/^cimmeria_session=; HttpOnly; SameSite=Strict; Path=\/api\/; Max-Age=0$/);
+  });
+
+  it('serves its OpenAPI description', async () => {
+    const { status, body } = await get('/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/session', '/me', '/tokens', '/recipes', '/recipes/{name}', '/recipes/{name}/dependents', '/stats']),
+    );
+  });
+});
+
+describe('issue 13: the web API through the adapters, under a prefix', () => {
+  let dir: string;
+  let backend: Backend<MetadataStore>;
+  let registry: Registry;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cimmeria-web-api-adapters-'));
+    backend = await sqliteBackend(dir);
+    registry = await makeRegistry(dir, backend.store);
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const hosts: Record<string, () => Promise<{ url: string; close(): Promise<void> }>> = {
+    express: async () => {
+      const app = express();
+      app.use(express.json());
+      app.use('/conan', conanRouter(registry));
+      return listen(createServer(app));
+    },
+    fastify: async () => {
+      const app = Fastify({ forceCloseConnections: true });
+      await app.register(conanPlugin, { registry, prefix: '/conan' });
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      return { url, close: () => app.close() };
+    },
+  };
+
+  it.each(Object.keys(hosts))('%s: search, login with a cookie scoped to the mount, tokens', async (name) => {
+    const host = await hosts[name]!();
+    try {
+      const base = `${host.url}/conan`;
+      await publish(base, `lib${name}/1.0`, 'r1');
+      const search = await fetch(`${base}/api/v1/recipes?q=lib${name}`);
+      expect(((await search.json()) as any).items[0].latest.reference).toBe(`lib${name}/1.0`);
+      const login = await fetch(`${base}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: 'bob-pw' }),
+      });
+      expect(login.status).toBe(200);
+      const setCookie = login.headers.get('set-cookie')!;
+      expect(setCookie).toContain('Path=/conan/api/;');
+      const cookie = setCookie.split(';')[0]!;
+      const created = await fetch(`${base}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { cookie, 'x-cimmeria-request': '1', 'content-type': 'application/json', origin: host.url },
+        body: JSON.stringify({ name: 'from-ui' }),
+      });
+      expect(created.status).toBe(201);
+      expect((await fetch(`${base}/api/v1/me`, { headers: { cookie } }).then((r) => r.json())) as any).toMatchObject({ user: 'bob' });
+    } finally {
+      await host.close();
+    }
+  });
+});
