@@ -126,7 +126,7 @@ try {
   await page.getByLabel('Name', { exact: true }).fill('ci-uploads');
   await page.getByLabel('Scope', { exact: true }).selectOption('write');
   await page.getByRole('button', { name: 'Create token' }).click();
-  await page.getByRole('cell', { name: 'ci-uploads' }).waitFor();
+  await page.getByRole('cell', { name: 'ci-uploads', exact: true }).waitFor();
   await page.screenshot({ path: `${OUT}web-ui-tokens.png` });
   console.log('docs/web-ui-tokens.png');
   await browser.close();

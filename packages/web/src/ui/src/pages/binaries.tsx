@@ -52,10 +52,11 @@ export function BinariesTable({ binaries }: { binaries: Binary[] }) {
       {filterable.length > 0 && (
         <fieldset class="filters">
           <legend>Filter binaries</legend>
-          {filterable.map((c) => (
-            <label key={c.id}>
-              {c.label}
+          {filterable.map((c, i) => (
+            <div class="field" key={c.id}>
+              <label for={`filter-${i}`}>{c.label}</label>
               <select
+                id={`filter-${i}`}
                 value={filters[c.id] ?? ''}
                 onChange={(e) => setFilters({ ...filters, [c.id]: (e.target as HTMLSelectElement).value })}
               >
@@ -66,7 +67,7 @@ export function BinariesTable({ binaries }: { binaries: Binary[] }) {
                   </option>
                 ))}
               </select>
-            </label>
+            </div>
           ))}
           {Object.values(filters).some(Boolean) && (
             <button type="button" onClick={() => setFilters({})}>

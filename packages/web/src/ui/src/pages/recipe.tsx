@@ -19,9 +19,9 @@ export function Dependents({ name, versions }: { name: string; versions: string[
     <section aria-labelledby="dependents-heading">
       <h2 id="dependents-heading">Used by</h2>
       <div class="filters">
-        <label>
-          Version required
-          <select value={version} onChange={(e) => setVersion((e.target as HTMLSelectElement).value)}>
+        <div class="field">
+          <label for="dependents-version">Version required</label>
+          <select id="dependents-version" value={version} onChange={(e) => setVersion((e.target as HTMLSelectElement).value)}>
             <option value="">any</option>
             {versions.map((v) => (
               <option key={v} value={v}>
@@ -29,7 +29,7 @@ export function Dependents({ name, versions }: { name: string; versions: string[
               </option>
             ))}
           </select>
-        </label>
+        </div>
       </div>
       {error && <ErrorNote error={error} />}
       {loading && !data && <Loading />}

@@ -34,32 +34,32 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
   };
   return (
     <form class="token-form" onSubmit={submit} aria-labelledby="create-heading">
-      <h2 id="create-heading">New token</h2>
-      <label>
-        Name
-        <input name="name" maxLength={255} placeholder="ci-uploads" />
-      </label>
-      <label>
-        Scope
-        <select name="scope" defaultValue="read">
+      <h2 id="create-heading">Create a token</h2>
+      <div class="field">
+        <label for="token-name">Name</label>
+        <input id="token-name" name="name" maxLength={255} placeholder="ci-uploads" />
+      </div>
+      <div class="field">
+        <label for="token-scope">Scope</label>
+        <select id="token-scope" name="scope" defaultValue="read">
           <option value="read">read</option>
           <option value="write">write (upload)</option>
           <option value="delete">delete</option>
         </select>
-      </label>
-      <label>
-        Only references matching
-        <input name="pattern" maxLength={512} placeholder="zlib/* (optional)" />
-      </label>
-      <label>
-        Expires
-        <select name="expires" defaultValue="90d">
+      </div>
+      <div class="field">
+        <label for="token-pattern">Only references matching</label>
+        <input id="token-pattern" name="pattern" maxLength={512} placeholder="zlib/* (optional)" />
+      </div>
+      <div class="field">
+        <label for="token-expires">Expires</label>
+        <select id="token-expires" name="expires" defaultValue="90d">
           <option value="30d">in 30 days</option>
           <option value="90d">in 90 days</option>
           <option value="365d">in a year</option>
           <option value="never">never</option>
         </select>
-      </label>
+      </div>
       <button type="submit" class="primary" disabled={busy}>
         Create token
       </button>
@@ -128,7 +128,7 @@ export function TokensPage() {
           <p>
             <strong>Copy the token now:</strong> it is not shown again.
           </p>
-          <CopyLine label="New token" text={secret} />
+          <CopyLine label="Your new token" text={secret} />
           <button type="button" onClick={() => setSecret(undefined)}>
             Done
           </button>
