@@ -99,7 +99,7 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const shots = [
-    ['search', '/ui/?q=z', 'light', 1100],
+    ['search', '/ui/', 'light', 1100],
     ['recipe', '/ui/recipes/zlib', 'light', 1100],
     ['binaries', `/ui/recipes/zlib/1.3.1/_/_`, 'light', 1100],
     ['binaries-dark', `/ui/recipes/zlib/1.3.1/_/_`, 'dark', 1100],

@@ -69,10 +69,11 @@ export interface Dependent {
 }
 
 export interface Stats {
-  recipes?: number;
-  revisions?: number;
-  binaries?: number;
-  bytes?: number;
+  /** Totals are null for callers who may not read every recipe. */
+  recipes?: number | null;
+  revisions?: number | null;
+  binaries?: number | null;
+  bytes?: number | null;
   recent?: { reference: string; revision: string; time: string }[];
 }
 

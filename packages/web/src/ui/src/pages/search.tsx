@@ -3,6 +3,7 @@ import { Link, useLocation, useSearch } from 'wouter-preact';
 import { ErrorNote, Loading, Time, useTitle } from '../components';
 import { formatBytes } from '../format';
 import type { RecipeList, Stats } from '../types';
+import { versionHref } from './recipe';
 import { useApi } from '../use-api';
 
 const PER_PAGE = 50;
@@ -24,14 +25,46 @@ function moveFocus(event: KeyboardEvent, list: HTMLElement | null, input: HTMLIn
   else links[index - 1]!.focus();
 }
 
-function Totals() {
+/** `name/version[@user/channel]` into the parts of a page route. */
+function referenceParts(reference: string): [string, string, string | null, string | null] | undefined {
+  const match = /^([^/@#]+)\/([^/@#]+)(?:@([^/@#]+)\/([^/@#]+))?$/.exec(reference);
+  return match ? [match[1]!, match[2]!, match[3] ?? null, match[4] ?? null] : undefined;
+}
+
+/** Totals (given only to callers who may read everything) and the latest publications. */
+function Overview({ showRecent }: { showRecent: boolean }) {
   const { data } = useApi<Stats>('stats');
-  if (!data || data.recipes === undefined) return null;
+  if (!data) return null;
+  const recent = showRecent ? (data.recent ?? []) : [];
   return (
-    <p class="muted totals">
-      {data.recipes} recipes · {data.revisions ?? 0} revisions · {data.binaries ?? 0} binaries
-      {data.bytes === undefined ? '' : ` · ${formatBytes(data.bytes)}`}
-    </p>
+    <>
+      {typeof data.recipes === 'number' && (
+        <p class="muted totals">
+          {data.recipes} recipes · {data.revisions ?? 0} revisions · {data.binaries ?? 0} binaries
+          {typeof data.bytes === 'number' ? ` · ${formatBytes(data.bytes)}` : ''}
+        </p>
+      )}
+      {recent.length > 0 && (
+        <section aria-labelledby="recent-heading" class="recent">
+          <h2 id="recent-heading">Recently published</h2>
+          <ul>
+            {recent.slice(0, 8).map((r) => {
+              const parts = referenceParts(r.reference);
+              return (
+                <li key={`${r.reference}#${r.revision}`}>
+                  {parts ? (
+                    <Link href={`${versionHref(...parts)}/${encodeURIComponent(r.revision)}`}>{r.reference}</Link>
+                  ) : (
+                    r.reference
+                  )}{' '}
+                  <Time iso={r.time} />
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
+    </>
   );
 }
 
@@ -78,7 +111,6 @@ export function SearchPage() {
   return (
     <>
       <h1>Find a package</h1>
-      <Totals />
       <form role="search" class="search" onSubmit={(e) => e.preventDefault()}>
         <label for="q">Recipe name or pattern</label>
         <input
@@ -102,6 +134,7 @@ export function SearchPage() {
       </form>
       {error && <ErrorNote error={error} />}
       {loading && !data && <Loading />}
+      <Overview showRecent={q === '' && page === 1} />
       {data && (
         <section aria-labelledby="results-heading">
           <h2 id="results-heading" class="small-heading" aria-live="polite">

@@ -24,7 +24,8 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
         method: 'POST',
         body: { name: text('name'), scope: text('scope'), pattern: text('pattern'), expires: text('expires') },
       });
-      formElement.reset();
+      // Name and pattern are per token; scope and lifetime stay as chosen.
+      for (const field of ['name', 'pattern']) (formElement.elements.namedItem(field) as HTMLInputElement).value = '';
       onCreated(created.token);
     } catch (e) {
       setError(e as Error);
@@ -41,7 +42,7 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
       </div>
       <div class="field">
         <label for="token-scope">Scope</label>
-        <select id="token-scope" name="scope" defaultValue="read">
+        <select id="token-scope" name="scope">
           <option value="read">read</option>
           <option value="write">write (upload)</option>
           <option value="delete">delete</option>
@@ -53,9 +54,11 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
       </div>
       <div class="field">
         <label for="token-expires">Expires</label>
-        <select id="token-expires" name="expires" defaultValue="90d">
+        <select id="token-expires" name="expires">
           <option value="30d">in 30 days</option>
-          <option value="90d">in 90 days</option>
+          <option value="90d" selected>
+            in 90 days
+          </option>
           <option value="365d">in a year</option>
           <option value="never">never</option>
         </select>
