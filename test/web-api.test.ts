@@ -68,7 +68,7 @@ async function publish(
   binaries: Record<string, string> = {},
   extra: Record<string, string> = {},
 ): Promise<void> {
-  const [nameVersion, userChannel = '_/_'] = ref.split('@');
+  const [nameVersion = '', userChannel = '_/_'] = ref.split('@');
   const base = `${url}/v2/conans/${nameVersion}/${userChannel}/revisions/${rrev}`;
   const put = async (path: string, body: string) => {
     const response = await fetch(`${base}/${path}`, { method: 'PUT', body, headers: { authorization: ALICE } });

@@ -301,7 +301,17 @@ export class KyselyMetadataStore implements MetadataStore {
   async visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage> {
     let base = this.db.selectFrom('recipes as r').where('r.latest_published_at', 'is not', null);
     if (query.namePrefix !== '') {
-      base = base.where(sql<boolean>`lower(r.name) like ${likePrefix(query.namePrefix)} escape '\\'`);
+      const prefix = query.namePrefix.toLowerCase();
+      base = base.where(sql<boolean>`lower(r.name) like ${likePrefix(prefix)} escape '\\'`);
+      // The same names as a range, which an index on lower(name) serves (LIKE
+      // alone scans on SQLite); compared by code units, so it is exact.
+      const last = prefix.charCodeAt(prefix.length - 1);
+      if (last < 0xffff) {
+        const lower = this.codeUnitCollation === undefined ? sql`lower(r.name)` : sql`lower(r.name) collate ${sql.id(this.codeUnitCollation)}`;
+        base = base
+          .where(sql<boolean>`${lower} >= ${prefix}`)
+          .where(sql<boolean>`${lower} < ${prefix.slice(0, -1) + String.fromCharCode(last + 1)}`);
+      }
     }
     const [count, rows] = await Promise.all([
       base.select((eb) => eb.fn.count<number | string>('r.name').distinct().as('n')).executeTakeFirst(),

@@ -93,6 +93,13 @@ export async function listRecipes(service: ConanService, access: ReadAccess, url
   if (pattern === `${prefix}*` && (await access.readsEverything())) {
     // Everything readable and a prefix: the database pages.
     ({ names, total } = await service.metadata.visibleRecipeNames({ namePrefix: prefix, offset, limit: perPage }));
+  } else if (await access.readsEverything()) {
+    // Everything readable, a pattern: match the distinct names only.
+    const matcher = compileFnmatch(pattern, { ignoreCase: true });
+    const all = await service.metadata.visibleRecipeNames({ namePrefix: prefix, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+    const matching = all.names.filter((name) => matcher.matches(name));
+    total = matching.length;
+    names = matching.slice(offset, offset + perPage);
   } else {
     const matcher = compileFnmatch(pattern, { ignoreCase: true });
     const readable: string[] = [];
