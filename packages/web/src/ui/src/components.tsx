@@ -5,20 +5,26 @@ import { formatTime } from './format';
 /** A line of text with a button that copies it. */
 export function CopyLine({ label, text }: { label: string; text: string }) {
   const [copied, setCopied] = useState(false);
+  const pre = useRef<HTMLPreElement>(null);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text);
       setCopied(true);
       setTimeout(() => setCopied(false), 1500);
     } catch {
-      setCopied(false);
+      // No clipboard API outside secure contexts (plain http to a host name): select the text for Ctrl+C.
+      const range = document.createRange();
+      range.selectNodeContents(pre.current!);
+      const selection = window.getSelection();
+      selection?.removeAllRanges();
+      selection?.addRange(range);
     }
   };
   return (
     <div class="copy-line">
       <span class="copy-label">{label}</span>
       <div class="copy-row">
-        <pre tabIndex={0} aria-label={label}>
+        <pre ref={pre} tabIndex={0} aria-label={label}>
           <code>{text}</code>
         </pre>
         <button type="button" onClick={copy} aria-label={`Copy: ${label}`}>
