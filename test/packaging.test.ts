@@ -30,7 +30,7 @@ import {
 
 const exec = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
-const PACKAGES = ['core', 'metadata-sqlite', 'storage-fs', 'metadata-postgres', 'storage-s3', 'adapter-express', 'adapter-fastify', 'auth-ldap', 'cli'];
+const PACKAGES = ['core', 'metadata-sqlite', 'storage-fs', 'metadata-postgres', 'storage-s3', 'adapter-express', 'adapter-fastify', 'auth-ldap', 'web', 'cli'];
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** The environment of npm and the apps: the user's, without what pnpm (running the tests) sets for itself. */
@@ -141,6 +141,7 @@ import { createPostgresMetadataStore, type PostgresMetadata } from '@cimmeria/me
 import { S3BlobStore } from '@cimmeria/storage-s3';
 import { conanRouter } from '@cimmeria/adapter-express';
 import { conanPlugin } from '@cimmeria/adapter-fastify';
+import { createWebUi } from '@cimmeria/web';
 import { loadConfig, startServer } from 'cimmeria';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -148,7 +149,7 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
 export const poolIsTyped: IsAny<PostgresMetadata['pool']> = false;
 export const routerIsTyped: IsAny<ReturnType<typeof conanRouter>> = false;
 export const stores: [MetadataStore, BlobStore] = [createSqliteMetadataStore({ filename: ':memory:' }).store, new FsBlobStore({ directory: 'blobs' })];
-export const used = [createRegistry, serveNode, toNodeListener, createPostgresMetadataStore, S3BlobStore, conanPlugin, loadConfig, startServer];
+export const used = [createRegistry, serveNode, toNodeListener, createPostgresMetadataStore, S3BlobStore, conanPlugin, createWebUi, loadConfig, startServer];
 export type Used = Registry;
 `;
 

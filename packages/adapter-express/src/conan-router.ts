@@ -1,5 +1,5 @@
 import { Router, type Request as ExpressRequest, type Response as ExpressResponse } from 'express';
-import { createConanHandler, type HasService, type HealthOptions } from '@cimmeria/core';
+import { createConanHandler, type HasService, type HealthOptions, type WebUi } from '@cimmeria/core';
 import { toNodeListener } from '@cimmeria/core/node';
 
 /** Options of {@link conanRouter}. */
@@ -11,6 +11,11 @@ export interface ConanRouterOptions {
    * router's mount path, for load balancer probes. Off by default.
    */
   health?: boolean | HealthOptions;
+  /**
+   * Serve the web UI under `ui/` of the router's mount path: pass
+   * `createWebUi()` from `@cimmeria/web`. Off by default.
+   */
+  ui?: WebUi;
 }
 
 /** What Express body parsers leave on a request; `rawBody` is what the Node bridge reads instead of the stream. */
@@ -40,7 +45,7 @@ type ParsedRequest = ExpressRequest & { _body?: boolean; rawBody?: Buffer };
  */
 export function conanRouter(registry: HasService, options: ConanRouterOptions = {}): Router {
   // Inside a router Express strips the mount path from req.url, so the API starts at the root.
-  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health }), {
+  const listener = toNodeListener(createConanHandler(registry, { basePath: '', onError: options.onError, health: options.health, ui: options.ui }), {
     // Express's req.ip follows the app's 'trust proxy' setting.
     clientAddress: (req) => (req as ExpressRequest).ip ?? req.socket?.remoteAddress,
     // Where the app mounted the router: URLs handed to Conan 1 clients include it, and the web API scopes its session cookie to it.

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createConanHandler, type HasService, type HealthOptions } from '@cimmeria/core';
+import { createConanHandler, type HasService, type HealthOptions, type WebUi } from '@cimmeria/core';
 import { toNodeListener } from '@cimmeria/core/node';
 
 /** Options of {@link conanPlugin}, next to Fastify's own `prefix`. */
@@ -12,6 +12,11 @@ export interface ConanPluginOptions {
    * plugin's prefix, for load balancer probes. Off by default.
    */
   health?: boolean | HealthOptions;
+  /**
+   * Serve the web UI under `ui/` of the plugin's mount path: pass
+   * `createWebUi()` from `@cimmeria/web`. Off by default.
+   */
+  ui?: WebUi;
 }
 
 /**
@@ -31,7 +36,7 @@ export const conanPlugin: FastifyPluginAsync<ConanPluginOptions> = async (instan
   // Fastify's request.ip follows its `trustProxy` option; the bridge only sees the raw request.
   const clientAddresses = new WeakMap<object, string>();
   const listener = toNodeListener(
-    createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError, health: options.health }),
+    createConanHandler(options.registry, { basePath: instance.prefix, onError: options.onError, health: options.health, ui: options.ui }),
     { clientAddress: (raw) => clientAddresses.get(raw) ?? raw.socket?.remoteAddress },
   );
   instance.removeAllContentTypeParsers();

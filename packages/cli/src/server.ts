@@ -1,5 +1,6 @@
 import { createConanHandler, type FetchHandler } from '@cimmeria/core';
 import { createMetrics } from '@cimmeria/core/metrics';
+import { createWebUi } from '@cimmeria/web';
 import { serveNode, toNodeListener, type NodeListener } from '@cimmeria/core/node';
 import { BOOTSTRAP_ADMIN, buildRegistry } from './build-registry.js';
 import type { JsonMetricsSource } from './cluster/worker-metrics.js';
@@ -50,6 +51,16 @@ export interface RunningServer {
   readonly draining: boolean;
 }
 
+/** A browser opening the server's address lands on the UI; Conan clients never ask for `/`. */
+function withUiAtRoot(handler: FetchHandler): FetchHandler {
+  return (request, context) => {
+    if (request.method === 'GET' && new URL(request.url).pathname === '/') {
+      return Promise.resolve(new Response(null, { status: 302, headers: { location: '/ui/', 'cache-control': 'no-cache' } }));
+    }
+    return handler(request, context);
+  };
+}
+
 function adminBanner(password: string): string[] {
   const rule = '='.repeat(72);
   return [
@@ -81,15 +92,17 @@ export async function startServer(config: CimmeriaConfig, options: StartServerOp
     onError: logHandlerError(logger),
     health: { healthPath: config.healthPath, readyPath: config.readyPath, draining: () => draining },
     trustProxy: config.trustProxy,
+    ...(config.ui ? { ui: createWebUi() } : {}),
   });
+  const served = config.ui ? withUiAtRoot(conan) : conan;
   const handler: FetchHandler = metrics
-    ? withMetricsEndpoint(conan, {
+    ? withMetricsEndpoint(served, {
         metrics,
         path: config.metricsPath,
         ...(options.metricsText ? { text: options.metricsText(metrics.registry) } : {}),
         ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
       })
-    : conan;
+    : served;
   const logged = withRequestLog(toNodeListener(handler), logger);
   // While draining, every response closes its connection, so that no client
   // (nor a load balancer's keep-alive pool) holds one when the listener closes.

@@ -12,6 +12,7 @@ export * from './service/registry-options.js';
 export { ConanService, CAPABILITIES, type BinariesInfo, type CallContext, type FileDownload, type LoginContext, type UploadInfo } from './service/conan-service.js';
 export { DownloadTally, type DownloadTallyOptions } from './service/download-tally.js';
 export { createConanHandler, type ConanHandlerOptions, type FetchHandler, type HasService } from './http/create-handler.js';
+export type { WebUi } from './http/web-ui.js';
 export { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './http/client-address.js';
 export {
   createHealthHandler,

@@ -25,6 +25,7 @@ ${BACKEND_USAGE}
                             cores; 1: a single process)
   -h, --help                show this help
 
+Web UI: /ui/ (a browser opening / lands there); ui: false or CIMMERIA_UI=false turns it off.
 Probes: GET /healthz (alive) and /readyz (stores reachable, not draining).
 On SIGTERM or SIGINT: /readyz turns 503, requests are still served for
 drainDelayMs (default 5 s), then the listener closes, requests in flight

@@ -53,6 +53,7 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_METRICS: 'metrics',
   CIMMERIA_METRICS_PATH: 'metricsPath',
   CIMMERIA_METRICS_TOKEN: 'metricsToken',
+  CIMMERIA_UI: 'ui',
   CIMMERIA_LDAP_URL: 'ldap.url',
   CIMMERIA_LDAP_BIND_DN: 'ldap.bindDn',
   CIMMERIA_LDAP_BIND_PASSWORD: 'ldap.bindPassword',

@@ -41,6 +41,7 @@ export const DEFAULTS = {
   trustProxy: 0,
   metrics: true,
   metricsPath: '/metrics',
+  ui: true,
   ldapTimeoutMs: 5000,
 } as const;
 
@@ -345,6 +346,8 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected a string of at least 16 characters' })
     .min(16, { error: 'expected a string of at least 16 characters' })
     .optional(),
+  /** Serve the web UI at `/ui/` (and redirect a browser's `GET /` there). */
+  ui: boolean().default(DEFAULTS.ui),
   /** Log users in against an LDAP directory too (after static and database users). */
   ldap: ldapSettings.optional(),
 });

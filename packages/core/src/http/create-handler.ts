@@ -19,6 +19,7 @@ import { countingStream } from '../metrics/counting-stream.js';
 import type { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { forwardedClientAddress, type ClientAddressResolver, type FetchHandlerContext } from './client-address.js';
 import { errorResponse } from './error-status.js';
+import { handleUi, isUiPath, type WebUi } from './web-ui.js';
 import { createHealthHandler, type HealthOptions, type ReadinessCheckError } from './health.js';
 import { NODE_REQUEST_BODY, withDirectBody } from './node-fast-path.js';
 import { parseRange } from './range.js';
@@ -86,6 +87,12 @@ export interface ConanHandlerOptions {
    * (`createRegistry({ metrics })`), else nothing is measured.
    */
   metrics?: RegistryMetrics;
+  /**
+   * Serves a web UI under `{basePath}/ui/` (and redirects `{basePath}/ui`
+   * there): pass `createWebUi()` from `@cimmeria/web`. Off by default.
+   * Needs `basePath` when the host does not strip its mount path.
+   */
+  ui?: WebUi;
 }
 
 /** Anything that carries a service: a registry, or the service itself. */
@@ -312,6 +319,11 @@ export function createConanHandler(registry: HasService, options: ConanHandlerOp
         }
       }
       const below = basePath === '' ? url.pathname : url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : '';
+      if (options.ui && isUiPath(below)) {
+        route.operation = 'webUi';
+        const response = await handleUi(options.ui, request, url, below);
+        return request.method === 'HEAD' && response.body ? withoutBody(response) : response;
+      }
       if (isWebApiPath(below)) {
         // One label for the JSON API, whatever its path: label values stay bounded.
         route.operation = 'webApi';
