@@ -23,7 +23,7 @@ it('migrates once when ten nodes start together on a fresh schema', async () => 
     expect(results.filter((names) => names.length === 0)).toHaveLength(9);
 
     const { rows } = await sql<{ name: string }>`select name from cimmeria_migrations order by name`.execute(nodes[0]!.db);
-    expect(rows.map((r) => r.name)).toEqual(['0001-initial', '0002-revision-lifecycle', '0003-blob-text', '0004-api-tokens', '0005-audit', '0006-recipes-search']);
+    expect(rows.map((r) => r.name)).toEqual(['0001-initial', '0002-revision-lifecycle', '0003-blob-text', '0004-api-tokens', '0005-audit', '0006-recipes-search', '0007-web-api']);
     // Every node can use the schema straight away.
     await Promise.all(nodes.map((node) => node.store.ping()));
     expect(await nodes[9]!.store.searchRecipes('')).toEqual([]);

@@ -32,7 +32,7 @@ describe('migration 0007-web-api backfills from existing data', () => {
       await db.insertInto('blobs').values({ key: 'k1', size: 10, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64), created_at: 2, md5: null, content: '[requires]\nzlib/1.3.Z\n' }).execute();
       await db.insertInto('package_files').values({ package_revision_id: binary, path: 'conaninfo.txt', blob_key: 'k1', size: 10, sha1: 'a'.repeat(40) }).execute();
 
-      expect(await sqlite.store.migrate()).toEqual(['0007-web-api']);
+      expect(await sqlite.store.migrate()).toEqual(['0006-recipes-search', '0007-web-api']);
       expect(await sqlite.store.visibleRecipeNames({ namePrefix: '', offset: 0, limit: 10 })).toEqual({ names: ['app'], total: 1 });
       const dependents = await sqlite.store.dependents('zlib', 10);
       expect(dependents.map((d) => [d.ref.name, d.packageId, d.requires])).toEqual([['app', 'p1', 'zlib/1.3.Z']]);

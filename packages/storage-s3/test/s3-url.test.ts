@@ -25,7 +25,7 @@ describe('s3ClientFromUrl', () => {
       const store = new S3BlobStore({ client, bucket: parsedBucket, prefix });
       await store.ping();
       await store.put('blobs/from-url', bytesOf('via url'));
-      expect(await store.stat('blobs/from-url')).toEqual({ size: 7 });
+      expect(await store.stat('blobs/from-url')).toMatchObject({ size: 7 });
     } finally {
       client.destroy();
     }

@@ -15,7 +15,7 @@ const BATCH = 200;
  * - `package_requires`: the `[requires]` lines of each package revision's
  *   `conaninfo.txt`, by required recipe name, filled when the file is
  *   recorded: "who uses zlib?" reads an index, not every conaninfo.txt.
- * - `recipes_visible_by_lower_name`: case-insensitive name prefixes as a range.
+ *   (Name prefixes use 0006's `recipes_by_lower_name`.)
  * - `recipe_revisions_by_published`: recent publications, newest first.
  *
  * Both are backfilled here from what is stored.
@@ -30,8 +30,6 @@ export const webApiMigration: Migration = {
       })
       .execute();
     await db.schema.createIndex('recipes_visible_by_name').on('recipes').columns(['name', 'latest_published_at']).execute();
-    // Case-insensitive name prefixes as a range (SQLite's LIKE cannot use an index here).
-    await sql`create index recipes_visible_by_lower_name on recipes (lower(name), name, latest_published_at)`.execute(db);
     await db.schema.createIndex('recipe_revisions_by_published').on('recipe_revisions').column('published_at').execute();
 
     await db.schema
@@ -70,7 +68,6 @@ export const webApiMigration: Migration = {
   async down(db: Kysely<any>) {
     await db.schema.dropTable('package_requires').execute();
     await db.schema.dropIndex('recipe_revisions_by_published').execute();
-    await db.schema.dropIndex('recipes_visible_by_lower_name').execute();
     await db.schema.dropIndex('recipes_visible_by_name').execute();
     await db.schema.alterTable('recipes').dropColumn('latest_published_at').execute();
   },
