@@ -147,9 +147,9 @@ export async function startCluster(options) {
   const migrated = await runCimmeria(['migrate', '--data', dir], env);
   if (migrated.code !== 0) throw new Error(`cimmeria migrate failed:\n${migrated.output}`);
   const adminPassword = randomBytes(12).toString('base64url');
-  const added = await runCimmeria(['user', 'add', 'admin', '--password', adminPassword, '--data', dir], env);
+  const added = await runCimmeria(['user', 'add', 'admin', `--password=${adminPassword}`, '--data', dir], env);
   if (added.code !== 0) {
-    const changed = await runCimmeria(['user', 'passwd', 'admin', '--password', adminPassword, '--data', dir], env);
+    const changed = await runCimmeria(['user', 'passwd', 'admin', `--password=${adminPassword}`, '--data', dir], env);
     if (changed.code !== 0) throw new Error(`cannot set the admin password:\n${added.output}${changed.output}`);
   }
 

@@ -66,7 +66,8 @@ describe('item 7 of issue 8: connection limits of serveNode', () => {
     const server = await start({ headersTimeoutMs: 400 });
     const silent = await Promise.all([1, 2, 3].map(() => connect(server)));
     for (const { closed } of silent) {
-      const ms = await within(closed, 3_000);
+      // Generous: a loaded CI machine may run the 400 ms timer late; what matters is that it fires.
+      const ms = await within(closed, 10_000);
       expect(ms).not.toBe('still open');
       expect(ms).toBeGreaterThanOrEqual(350);
     }
