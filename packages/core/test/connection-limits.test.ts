@@ -64,13 +64,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('item 7 of issue 8: connection limits of serveNode', () => {
   it('item 7: closes connections that open and send nothing after the headers timeout', async () => {
     const server = await start({ headersTimeoutMs: 400 });
+    const opened = Date.now();
     const silent = await Promise.all([1, 2, 3].map(() => connect(server)));
-    for (const { closed } of silent) {
-      // Generous: a loaded CI machine may run the 400 ms timer late; what matters is that it fires.
-      const ms = await within(closed, 10_000);
-      expect(ms).not.toBe('still open');
-      expect(ms).toBeGreaterThanOrEqual(350);
-    }
+    // The server lets go of them (counted on its side: on a loaded machine the clients may see the close late).
+    await until(async () => (await connections(server)) === 0, 'the server to close the silent connections', 10_000);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(350);
+    for (const { closed } of silent) expect(await within(closed, 10_000)).not.toBe('still open');
     // The server still answers.
     expect(await (await fetch(`${server.url}/`)).text()).toBe('ok');
   });
