@@ -296,6 +296,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage> {
+    if (query.offset <= 0 && query.limit >= Number.MAX_SAFE_INTEGER) return this.allVisibleRecipeNames(query.namePrefix);
     let base = this.db.selectFrom('recipes as r').where('r.latest_published_at', 'is not', null);
     const range = lowerNameRange(query.namePrefix);
     if (range) {
@@ -314,6 +315,32 @@ export class KyselyMetadataStore implements MetadataStore {
         .execute(),
     ]);
     return { names: rows.map((r) => r.name), total: toNumber(count?.n ?? 0) };
+  }
+
+  /**
+   * Every visible name (a caller matching a pattern over them): one scan of
+   * the covering `recipes_visible_by_name` index, the prefix checked here.
+   * The `lower(name)` range would fetch a table row per recipe and a count
+   * would scan again: for a short prefix that is most of the table, twice.
+   */
+  private async allVisibleRecipeNames(namePrefix: string): Promise<RecipeNamePage> {
+    const rows = await this.db
+      .selectFrom('recipes as r')
+      .where('r.latest_published_at', 'is not', null)
+      .select('r.name')
+      .groupBy('r.name')
+      .orderBy(this.nameOrder('r.name'))
+      .execute();
+    const range = lowerNameRange(namePrefix);
+    let names = rows.map((r) => r.name);
+    if (range) {
+      const { from, to } = range;
+      names = names.filter((name) => {
+        const lower = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+        return lower >= from && (to === undefined || lower < to);
+      });
+    }
+    return { names, total: names.length };
   }
 
   async recipeHistories(names: string[]): Promise<RecipeHistory[]> {

@@ -1337,8 +1337,12 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
         const r1 = rrev(hello, 'aaa1');
         const r2 = rrev(hello, 'aaa2');
         const r3 = rrev(helloAcme, 'ccc1');
+        // Apart in time: two recipes' publications in the same microsecond would have no order.
+        const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
         await publishRecipe(store, r1);
+        await tick();
         await publishRecipe(store, r2);
+        await tick();
         await publishRecipe(store, r3);
         await publishPackage(store, prev(r1, 'p1', 'b1'));
         await publishPackage(store, prev(r1, 'p1', 'b2'));
