@@ -12,7 +12,7 @@ import {
 } from '../reference/references.js';
 import { allowedMethods, matchRoute, operationFor } from '../routes/match-route.js';
 import type { Operation } from '../routes/conan-routes.js';
-import { SIGNED_URL_OPERATIONS, conan1Operations } from '../conan1/conan1-operations.js';
+import { SIGNED_URL_OPERATIONS, conan1Operations, type V1Context } from '../conan1/conan1-operations.js';
 import type { ConanService, FileDownload } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { countingStream } from '../metrics/counting-stream.js';
@@ -101,15 +101,8 @@ export interface HasService {
   readonly metrics?: RegistryMetrics;
 }
 
-interface Context {
-  request: Request;
-  url: URL;
-  params: Record<string, string>;
-  principal: Principal | undefined;
-  clientAddress: string | undefined;
-  /** Absolute URL of the API root as the client reaches it (for URLs handed to Conan 1 clients). */
-  publicBase: () => string;
-  sendFile: (download: FileDownload) => Promise<Response>;
+/** What an operation gets: what a Conan 1 operation gets, and the raw body for the v2 uploads. */
+interface Context extends V1Context {
   /** The raw request body the Node bridge handed over, read instead of `request.body`. */
   rawBody: AsyncIterable<Uint8Array> | undefined;
 }

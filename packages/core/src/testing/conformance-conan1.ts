@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PermissionRules } from '../auth/authorizer.js';
-import { CONFORMANCE_USERS, readRecording, type ConformanceTarget, type RecordedExchange } from './conformance.js';
+import { readRecording, replayAuthorization, type ConformanceTarget, type RecordedExchange } from './conformance.js';
 
 /** Permissions of the Conan 1 recordings' server.conf: unlike the Conan 2 one, admin reads `secret/*` too. */
 export const CONAN1_CONFORMANCE_PERMISSIONS: PermissionRules = {
@@ -22,8 +22,6 @@ export interface Conan1ConformanceTarget extends ConformanceTarget {
   /** Sends a request to an absolute URL the server returned. Default: the global `fetch`. */
   fetchUrl?(url: string, init: RequestInit): Promise<Response>;
 }
-
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 function withoutTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimes);
@@ -57,26 +55,12 @@ export function conan1ConformanceContract(
 
   describe(`Conan 1 conformance replay: ${name}`, () => {
     let target: Conan1ConformanceTarget;
-    const tokens = new Map<string, string>();
     /** Recorded resource path -> URL this server handed out for it. */
     const fileUrls = new Map<string, string>();
     /** Recorded resource path -> sha1 of the bytes replayed in place of an unrecorded body. */
     const replacedSha1 = new Map<string, string>();
 
-    async function authorization(auth: RecordedExchange['auth']): Promise<string | undefined> {
-      if (auth === null) return undefined;
-      if ('basic' in auth) return basic(auth.basic.user, auth.basic.password);
-      let token = tokens.get(auth.bearer);
-      if (!token) {
-        const password = CONFORMANCE_USERS[auth.bearer];
-        if (password === undefined) throw new Error(`No password known for ${auth.bearer}`);
-        const response = await target.fetch('/v1/users/authenticate', { headers: { authorization: basic(auth.bearer, password) } });
-        expect(response.status, `login of ${auth.bearer}`).toBe(200);
-        token = await response.text();
-        tokens.set(auth.bearer, token);
-      }
-      return `Bearer ${token}`;
-    }
+    const authorization = replayAuthorization(() => target, '/v1/users/authenticate');
 
     /** Follows redirects as the client's `requests` does (no credentials were sent to file URLs anyway). */
     async function fetchFileUrl(url: string, init: RequestInit): Promise<Response> {

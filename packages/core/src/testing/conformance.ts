@@ -60,6 +60,32 @@ const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /**
+ * The `Authorization` a replayed exchange needs on this server: Basic as
+ * recorded, or a Bearer token of the recorded user, got once by logging in at
+ * `loginPath` (the Conan 2 or Conan 1 authenticate route) and reused.
+ */
+export function replayAuthorization(
+  target: () => ConformanceTarget,
+  loginPath: string,
+): (auth: RecordedExchange['auth']) => Promise<string | undefined> {
+  const tokens = new Map<string, string>();
+  return async (auth) => {
+    if (auth === null) return undefined;
+    if ('basic' in auth) return basic(auth.basic.user, auth.basic.password);
+    let token = tokens.get(auth.bearer);
+    if (!token) {
+      const password = CONFORMANCE_USERS[auth.bearer];
+      if (password === undefined) throw new Error(`No password known for ${auth.bearer}`);
+      const response = await target().fetch(loginPath, { headers: { authorization: basic(auth.bearer, password) } });
+      expect(response.status, `login of ${auth.bearer}`).toBe(200);
+      token = await response.text();
+      tokens.set(auth.bearer, token);
+    }
+    return `Bearer ${token}`;
+  };
+}
+
+/**
  * Replays a recording of the real Conan 2 client against a fresh server
  * configured with {@link CONFORMANCE_USERS} and {@link CONFORMANCE_PERMISSIONS},
  * checking each exchange as the recording's README says: exact status, JSON
@@ -75,24 +101,7 @@ export function conformanceContract(
 
   describe(`Conan 2 conformance replay: ${name}`, () => {
     let target: ConformanceTarget;
-    const tokens = new Map<string, string>();
-
-    async function authorization(auth: RecordedExchange['auth']): Promise<string | undefined> {
-      if (auth === null) return undefined;
-      if ('basic' in auth) return basic(auth.basic.user, auth.basic.password);
-      let token = tokens.get(auth.bearer);
-      if (!token) {
-        const password = CONFORMANCE_USERS[auth.bearer];
-        if (password === undefined) throw new Error(`No password known for ${auth.bearer}`);
-        const response = await target.fetch('/v2/users/authenticate', {
-          headers: { authorization: basic(auth.bearer, password) },
-        });
-        expect(response.status, `login of ${auth.bearer}`).toBe(200);
-        token = await response.text();
-        tokens.set(auth.bearer, token);
-      }
-      return `Bearer ${token}`;
-    }
+    const authorization = replayAuthorization(() => target, '/v2/users/authenticate');
 
     it('starts the server', async () => {
       target = await start();
