@@ -268,12 +268,23 @@ describe('issue 9: settings conan_server users need', () => {
 });
 
 describe('defaults shared with the core', () => {
-  it('are the core’s own (the CLI keeps a copy so that reading the configuration loads no part of the core)', async () => {
+  it('are the core’s own, read from @cimmeria/core/defaults, which loads no other part of the core', async () => {
     const core = await import('@cimmeria/core');
-    const copy = await import('../src/config/core-defaults.js');
-    expect(copy.DEFAULT_MAX_UPLOAD_BYTES).toBe(core.DEFAULT_MAX_UPLOAD_BYTES);
-    expect(copy.DEFAULT_MAX_TEXT_FILE_BYTES).toBe(core.DEFAULT_MAX_TEXT_FILE_BYTES);
-    expect(copy.LOGIN_PROTECTION_DEFAULTS).toEqual(core.LOGIN_PROTECTION_DEFAULTS);
+    const config = await loadConfig({ env: {} });
+    expect(config.maxUploadBytes).toBe(core.DEFAULT_MAX_UPLOAD_BYTES);
+    expect(config.maxTextFileBytes).toBe(core.DEFAULT_MAX_TEXT_FILE_BYTES);
+    expect(config).toMatchObject(core.LOGIN_PROTECTION_DEFAULTS);
+    // The primary of --workers N reads the configuration and never serves: the defaults module imports nothing.
+    const { execFileSync } = await import('node:child_process');
+    const loaded = execFileSync(
+      process.execPath,
+      ['-e', "require('@cimmeria/core/defaults'); console.log(JSON.stringify(Object.keys(require.cache)))"],
+      { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' },
+    );
+    const files: string[] = JSON.parse(loaded);
+    // The entry and the chunk holding the constants: not the core's index, no dependency.
+    expect(files.length).toBeLessThanOrEqual(2);
+    for (const file of files) expect(file).toMatch(/packages\/core\/dist\/(defaults|chunk-[^/]+)\.cjs$/);
   });
 
   it('include workers: the number of cores, or CIMMERIA_WORKERS', async () => {

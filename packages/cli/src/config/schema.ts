@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from './core-defaults.js';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from '@cimmeria/core/defaults';
 
 /** Log levels, from the loudest filter to the quietest. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -7,16 +7,7 @@ import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
 import { LruMap } from './lru-map.js';
 import type { Principal } from './principal.js';
 
-/** Defaults of the login protection settings (registry options and `cimmeria serve`). */
-export const LOGIN_PROTECTION_DEFAULTS = {
-  /** Half of libuv's default pool of 4 threads, which file I/O shares with scrypt. */
-  maxConcurrentPasswordChecks: 2,
-  passwordCheckQueueSize: 16,
-  loginFailuresPerUser: 10,
-  loginFailuresPerAddress: 30,
-  loginThrottleWindowSeconds: 60,
-  credentialCacheSeconds: 5,
-} as const;
+export { LOGIN_PROTECTION_DEFAULTS } from '../defaults.js';
 
 /** Options of {@link LoginGuard}. */
 export interface LoginGuardOptions {

@@ -3,7 +3,7 @@ import { ApiTokens, grantAllows, parseApiToken } from '../auth/api-tokens.js';
 import { userLookupOf } from '../auth/authenticator.js';
 import { ConanServerAuthorizer, type Authorizer, type Permission } from '../auth/authorizer.js';
 import { CredentialVersions } from '../auth/credential-versions.js';
-import { LOGIN_PROTECTION_DEFAULTS, LoginGuard } from '../auth/login-guard.js';
+import { LoginGuard } from '../auth/login-guard.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/tokens.js';
 import {
@@ -39,7 +39,8 @@ import { newBlobKey } from '../storage/blob-keys.js';
 import { Conan1Service } from '../conan1/conan1-service.js';
 import { DownloadTally } from './download-tally.js';
 import { ConanError } from './errors.js';
-import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, type RegistryOptions } from './registry-options.js';
+import { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES, LOGIN_PROTECTION_DEFAULTS } from '../defaults.js';
+import type { RegistryOptions } from './registry-options.js';
 
 /** Binaries of a recipe revision as `conan list` wants them: package id -> its conaninfo.txt. */
 export type BinariesInfo = Record<string, { content: string }>;

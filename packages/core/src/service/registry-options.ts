@@ -112,5 +112,4 @@ export interface RegistryOptions {
   conan1PublicUrl?: string;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 ** 3;
-export const DEFAULT_MAX_TEXT_FILE_BYTES = 1024 ** 2;
+export { DEFAULT_MAX_TEXT_FILE_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '../defaults.js';
