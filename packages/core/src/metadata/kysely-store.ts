@@ -39,7 +39,7 @@ import {
 import { createHotQueries, type HotQueries } from './hot-queries.js';
 import { migrateToLatest } from './migrations/index.js';
 import { requireRows } from './conaninfo.js';
-import { lowerNameRange } from './name-prefix-range.js';
+import { asciiLower, lowerNameRange } from './name-prefix-range.js';
 import type {
   DependentEntry,
   FileEntry,
@@ -336,7 +336,7 @@ export class KyselyMetadataStore implements MetadataStore {
     if (range) {
       const { from, to } = range;
       names = names.filter((name) => {
-        const lower = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+        const lower = asciiLower(name);
         return lower >= from && (to === undefined || lower < to);
       });
     }

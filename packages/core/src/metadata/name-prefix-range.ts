@@ -1,3 +1,8 @@
+/** ASCII letters lowered, as SQLite's `lower()` does (and PostgreSQL's on these "C"-collated names). */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 /**
  * The range of `lower(name)` holding the names that start with `prefix`,
  * ASCII case-insensitively (names are ASCII; SQLite's `lower()` lowers
@@ -8,7 +13,7 @@
  */
 export function lowerNameRange(prefix: string): { from: string; to?: string } | undefined {
   if (prefix === '') return undefined;
-  const from = prefix.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const from = asciiLower(prefix);
   // Trailing U+FFFF have no successor: drop them (no upper bound when all are).
   const head = from.replace(/\uffff+$/, '');
   if (head === '') return { from };
