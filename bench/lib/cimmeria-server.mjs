@@ -32,7 +32,7 @@ await metadata.store.migrate();
 async function openPostgres(connectionString, schema) {
   if (!schema || !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`BENCH_PG_SCHEMA must be a plain identifier, not ${schema}`);
   const { createPostgresMetadataStore } = await import('@cimmeria/metadata-postgres');
-  const pg = createPostgresMetadataStore({ connectionString, schema });
+  const pg = createPostgresMetadataStore({ connectionString, schema, ...(process.env.BENCH_PG_POOL ? { pool: { max: Number(process.env.BENCH_PG_POOL) } } : {}) });
   return {
     store: pg.store,
     // The schema is this run's only: drop it with everything in it.

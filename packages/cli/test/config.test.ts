@@ -125,6 +125,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('issue 10: reads databasePreparedStatements, default true, false from the environment or a file (PgBouncer)', async () => {
+    expect((await loadConfig({ env: {}, cwd: tmp.dir })).databasePreparedStatements).toBe(true);
+    const fromEnv = await loadConfig({ env: { CIMMERIA_DATABASE_PREPARED_STATEMENTS: 'false' }, cwd: tmp.dir });
+    expect(fromEnv.databasePreparedStatements).toBe(false);
+    await writeFile(join(tmp.dir, 'p.yaml'), 'databasePreparedStatements: false\n');
+    expect((await loadConfig({ env: {}, cwd: tmp.dir, configFile: 'p.yaml' })).databasePreparedStatements).toBe(false);
+  });
+
   it('merges flags > environment > config file > conan_server conf', async () => {
     await writeFile(join(tmp.dir, 'c.yaml'), 'port: 9401\nhost: 10.0.0.1\nlogLevel: debug\n');
     const config = await loadConfig({

@@ -5,6 +5,7 @@ export * from './metadata/metadata-store.js';
 export type { Database } from './metadata/schema.js';
 export { KyselyMetadataStore, appendAudit, type KyselyMetadataStoreOptions } from './metadata/kysely-store.js';
 export { migrationProvider, migrateToLatest, type CoreMigrationProvider, type MigrateOptions } from './metadata/migrations/index.js';
+export { preparedStatementName } from './metadata/hot-queries.js';
 export * from './routes/index.js';
 export * from './service/errors.js';
 export * from './deadline.js';

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Kysely, type KyselyConfig } from 'kysely';
 import type { Database } from '@cimmeria/core';
 import { PostgresMetadataDialect } from './dialect.js';
+import { PipelineLane } from './pipeline-lane.js';
 
 /** Default of {@link PostgresConnectOptions.queryTimeoutMs}. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
@@ -52,6 +53,16 @@ interface CommonOptions {
    * (`store.migrate()`) run without it: they may wait for another node's lock.
    */
   queryTimeoutMs?: number;
+  /**
+   * Whether the look-ups every client makes (`latest`, a file, a token) are
+   * prepared once per connection as named statements; with a pool this
+   * function makes, they also share one extra connection in pipeline mode
+   * rather than each taking a pooled one. Default true. Set false behind a
+   * PgBouncer in transaction mode that does not track prepared statements
+   * (before 1.21, or `max_prepared_statements = 0`): every query is then
+   * unnamed, on a pooled connection.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Connect from a URL or settings: the CLI's way. */
@@ -115,8 +126,10 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
   if (!Number.isInteger(queryTimeout) || queryTimeout < 0) {
     throw new RangeError('queryTimeoutMs must be a non-negative integer (0 turns the deadline off)');
   }
+  const preparedStatements = options.preparedStatements ?? true;
   let pool: pg.Pool;
   let schema: string | undefined;
+  let pipeline: PipelineLane | undefined;
   if (isPool(options.pool)) {
     pool = options.pool;
   } else {
@@ -130,7 +143,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
     const startupOptions = [...extraOptions, ...searchPath].join(' ');
     const serverTimeouts =
       queryTimeout > 0 ? { statement_timeout: queryTimeout, idle_in_transaction_session_timeout: queryTimeout } : {};
-    pool = new pg.Pool({
+    const client: pg.ClientConfig = {
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       ...serverTimeouts,
@@ -138,16 +151,24 @@ export function createPostgresMetadataStore(options: PostgresMetadataOptions): P
       ...(connect.connectionString === undefined ? {} : { connectionString: connect.connectionString }),
       ...(startupOptions === '' ? {} : { options: startupOptions }),
       application_name: connect.applicationName ?? 'cimmeria',
+      connectionTimeoutMillis: connect.pool?.connectionTimeoutMillis ?? 5_000,
+    };
+    pool = new pg.Pool({
+      ...client,
       max: connect.pool?.max ?? 10,
       idleTimeoutMillis: connect.pool?.idleTimeoutMillis ?? 30_000,
-      connectionTimeoutMillis: connect.pool?.connectionTimeoutMillis ?? 5_000,
     });
+    if (preparedStatements) {
+      pipeline = new PipelineLane(() => new pg.Client({ ...client, pipeline: true }), options.onPoolError ?? ignore);
+    }
   }
   const unguard = guardPool(pool, options.onPoolError);
   const db = new Kysely<Database>({
     dialect: new PostgresMetadataDialect({
       pool,
       ...(queryTimeout > 0 ? { queryTimeoutMs: queryTimeout + CLIENT_GRACE_MS } : {}),
+      preparedStatements,
+      ...(pipeline ? { pipeline } : {}),
     }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });

@@ -75,13 +75,32 @@ describe('item 6 of issue 8: PostgreSQL behind a silent network partition', () =
     expect(pgStore.pool.totalCount).toBe(1);
 
     relay.blackhole();
-    const timedOut = await settle(pgStore.store.recipeRevisions(hello), 3 * QUERY_TIMEOUT_MS + 2_000);
+    const timedOut = await settle(pgStore.store.ping(), 3 * QUERY_TIMEOUT_MS + 2_000);
     expect(timedOut.outcome).toBe('rejected');
     // The pool no longer holds it: the next caller opens a fresh connection...
     await waitFor(() => pgStore.pool.totalCount === 0);
     relay.heal();
     // ...and does not queue behind the query that never got its answer.
-    const next = await settle(pgStore.store.recipeRevisions(hello), QUERY_TIMEOUT_MS);
+    const next = await settle(pgStore.store.ping(), QUERY_TIMEOUT_MS);
+    expect(next.outcome).toBe('resolved');
+  });
+
+  it('item 6: a look-up of the pipeline lane that timed out takes its connection along; the next one opens a fresh one', async () => {
+    const { pgStore, relay } = await storeBehindRelay();
+    await pgStore.store.recordFile(owner, MANIFEST_FILE, blob(1));
+    // Opens the lane's connection before the partition.
+    await pgStore.store.recipeRevisions(hello);
+
+    relay.blackhole();
+    const stuck = [1, 2, 3].map(() => settle(pgStore.store.recipeRevisions(hello), 3 * QUERY_TIMEOUT_MS + 2_000));
+    for (const result of await Promise.all(stuck)) {
+      expect(result.outcome).toBe('rejected');
+      expect((result as { error: unknown }).error).toBeInstanceOf(MetadataUnavailableError);
+      expect(result.ms).toBeLessThan(2 * QUERY_TIMEOUT_MS + 1_000);
+    }
+    relay.heal();
+    // Not queued behind the answers that never came on the old connection.
+    const next = await settle(pgStore.store.recipeRevisions(hello), 2 * QUERY_TIMEOUT_MS);
     expect(next.outcome).toBe('resolved');
   });
 

@@ -35,7 +35,7 @@ export interface OpenMetadataOptions {
 export async function openMetadataStore(
   config: Pick<
     CimmeriaConfig,
-    'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseQueryTimeoutMs' | 'databaseSchema'
+    'database' | 'data' | 'databasePoolSize' | 'databaseTimeoutMs' | 'databaseQueryTimeoutMs' | 'databasePreparedStatements' | 'databaseSchema'
   >,
   options: OpenMetadataOptions = {},
 ): Promise<OpenedMetadata> {
@@ -57,6 +57,7 @@ export async function openMetadataStore(
       connectionString: url,
       pool: { max: config.databasePoolSize, connectionTimeoutMillis: config.databaseTimeoutMs },
       queryTimeoutMs: config.databaseQueryTimeoutMs,
+      preparedStatements: config.databasePreparedStatements,
       ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });

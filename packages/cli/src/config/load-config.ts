@@ -21,6 +21,7 @@ export const ENV_VARS: Record<string, string> = {
   CIMMERIA_DATABASE_POOL_SIZE: 'databasePoolSize',
   CIMMERIA_DATABASE_TIMEOUT_MS: 'databaseTimeoutMs',
   CIMMERIA_DATABASE_QUERY_TIMEOUT_MS: 'databaseQueryTimeoutMs',
+  CIMMERIA_DATABASE_PREPARED_STATEMENTS: 'databasePreparedStatements',
   CIMMERIA_DATABASE_SCHEMA: 'databaseSchema',
   CIMMERIA_STORAGE: 'storage',
   CIMMERIA_STORAGE_PART_SIZE: 'storagePartSizeBytes',

@@ -20,6 +20,7 @@ export const DEFAULTS = {
   databasePoolSize: 10,
   databaseTimeoutMs: 5000,
   databaseQueryTimeoutMs: 5000,
+  databasePreparedStatements: true,
   storagePartSizeBytes: 8 * 1024 ** 2,
   storageQueueSize: 4,
   storageTimeoutMs: 10_000,
@@ -261,6 +262,12 @@ export const configSchema = z.strictObject({
   databaseTimeoutMs: integer(100, 600_000).default(DEFAULTS.databaseTimeoutMs),
   /** PostgreSQL: deadline of each query (server statement_timeout too); then 503 and the connection is dropped. */
   databaseQueryTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.databaseQueryTimeoutMs),
+  /**
+   * PostgreSQL: the hot look-ups as named statements, pipelined on one extra
+   * connection; false behind a PgBouncer in transaction mode without
+   * prepared statement support.
+   */
+  databasePreparedStatements: boolean().default(DEFAULTS.databasePreparedStatements),
   /** PostgreSQL: schema of Cimmeria's tables (created by migrations). Default: the server's search_path. */
   databaseSchema: z
     .string()

@@ -1,5 +1,18 @@
 import type { CompiledQuery, Compilable, Kysely, RootOperationNode } from 'kysely';
-import type { Database } from './schema.js';
+import type { ApiTokensTable, Database } from './schema.js';
+
+const STATEMENT_NAME = Symbol('cimmeria.statementName');
+let preparedCount = 0;
+
+/**
+ * The name under which a driver may prepare `query` once per connection and
+ * reuse it (PostgreSQL's named statements: parsed and planned once), for a
+ * query of {@link PreparedQuery}; `undefined` for any other query, which has
+ * no stable SQL worth keeping on the server.
+ */
+export function preparedStatementName(query: CompiledQuery): string | undefined {
+  return (query as { [STATEMENT_NAME]?: string })[STATEMENT_NAME];
+}
 
 /**
  * A query built and compiled by Kysely once, then run with new parameter
@@ -13,6 +26,8 @@ export class PreparedQuery<Args extends readonly string[], Row> {
   private readonly sql: string;
   private readonly query: RootOperationNode;
   private readonly queryId: CompiledQuery['queryId'];
+  /** The name it is prepared under where the database keeps prepared statements per connection. */
+  private readonly statementName: string;
   /** For each compiled parameter: the index of the argument it takes, or a constant of the query. */
   private readonly slots: ({ arg: number } | { value: unknown })[];
 
@@ -28,6 +43,7 @@ export class PreparedQuery<Args extends readonly string[], Row> {
     this.sql = compiled.sql;
     this.query = compiled.query;
     this.queryId = compiled.queryId;
+    this.statementName = `cimmeria_${++preparedCount}`;
     this.slots = compiled.parameters.map((value) => {
       const arg = typeof value === 'string' ? placeholders.indexOf(value) : -1;
       return arg === -1 ? { value } : { arg };
@@ -39,7 +55,14 @@ export class PreparedQuery<Args extends readonly string[], Row> {
   /** Runs the query with `args` in place of the placeholders; the rows. */
   async rows(...args: Args): Promise<Row[]> {
     const parameters = this.slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.value));
-    const { rows } = await this.db.executeQuery<Row>({ sql: this.sql, query: this.query, queryId: this.queryId, parameters });
+    const compiled: CompiledQuery & { [STATEMENT_NAME]?: string } = {
+      sql: this.sql,
+      query: this.query,
+      queryId: this.queryId,
+      parameters,
+      [STATEMENT_NAME]: this.statementName,
+    };
+    const { rows } = await this.db.executeQuery<Row>(compiled);
     return rows;
   }
 
@@ -94,6 +117,17 @@ function packageRevisionIdOf(db: Kysely<Database>, ...[name, version, user, chan
 }
 
 const FILE_COLUMNS = ['path', 'blob_key', 'size', 'sha1'] as const;
+const API_TOKEN_COLUMNS = [
+  'id',
+  'user_name',
+  'name',
+  'secret_sha256',
+  'scope',
+  'pattern',
+  'created_at',
+  'expires_at',
+  'last_used_at',
+] as const satisfies readonly (keyof ApiTokensTable)[];
 
 /**
  * The queries of the paths every client takes (revision look-ups of `latest`
@@ -147,7 +181,10 @@ export function createHotQueries(db: Kysely<Database>) {
         .select(FILE_COLUMNS),
     ),
     passwordHash: new PreparedQuery(db, 1, (db, user) => db.selectFrom('users').where('name', '=', user).select('password_hash')),
-    apiToken: new PreparedQuery(db, 1, (db, id) => db.selectFrom('api_tokens').selectAll().where('id', '=', id)),
+    // Columns named, not `*`: PostgreSQL refuses to run a prepared statement
+    // whose result columns changed ("cached plan must not change result
+    // type"), as a column added by a newer node's migration would do.
+    apiToken: new PreparedQuery(db, 1, (db, id) => db.selectFrom('api_tokens').select(API_TOKEN_COLUMNS).where('id', '=', id)),
   };
 }
 
