@@ -89,6 +89,7 @@ const URLS = [
   ['search, all (page 1)', '/api/v1/recipes'],
   ['search, all (page 500)', '/api/v1/recipes?page=500'],
   ['search, a pattern', '/api/v1/recipes?q=lib*99'],
+  ['pattern, narrow prefix', '/api/v1/recipes?q=lib12*9'],
   ['recipe detail', `/api/v1/recipes/${BIG}`],
   [`${BINARIES} binaries`, `/api/v1/recipes/${BIG}/1.0/_/_/revisions/${REV}/packages`],
   ['dependents of zlib', '/api/v1/recipes/zlib/dependents'],

@@ -315,6 +315,51 @@ describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
   });
 });
 
+describe.each(backends)('issue 13: pattern search over mixed-case names (%s)', (_name, makeBackend) => {
+  let dir: string;
+  let backend: Backend<MetadataStore>;
+  let url: string;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cimmeria-web-api-patterns-'));
+    backend = await makeBackend(dir);
+    const registry = await makeRegistry(dir, backend.store);
+    const server = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
+    url = server.url;
+    close = () => server.close();
+    for (const name of ['lib199', 'LIB299', 'Lib19', 'lib1a9', 'lib99', 'zz99', 'mylib', 'LIB5']) await publish(url, `${name}/1.0`, 'r1');
+    await publish(url, 'lib199/2.0', 'r1');
+  });
+  afterAll(async () => {
+    await close?.();
+    await backend?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const search = async (query: string, authorization?: string) => {
+    const response = await fetch(`${url}/api/v1/recipes?${query}`, { headers: authorization ? { authorization } : {} });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { items: { name: string }[]; total: number };
+    return { names: body.items.map((i) => i.name), total: body.total };
+  };
+
+  // Alice reads everything (the names come from the database in one read);
+  // anonymous callers may not read secret/* (each recipe is checked).
+  it.each([
+    ['alice', ALICE],
+    ['anonymous', undefined],
+  ])('matches the whole name case-insensitively, in code-unit order (%s)', async (_who, authorization) => {
+    expect(await search(`q=${encodeURIComponent('lib*99')}`, authorization)).toEqual({ names: ['LIB299', 'lib199', 'lib99'], total: 3 });
+    expect(await search(`q=${encodeURIComponent('*99')}`, authorization)).toEqual({ names: ['LIB299', 'lib199', 'lib99', 'zz99'], total: 4 });
+    expect(await search(`q=${encodeURIComponent('lib[0-9]9')}`, authorization)).toEqual({ names: ['Lib19', 'lib99'], total: 2 });
+    expect(await search(`q=${encodeURIComponent('*[!0-9]9')}`, authorization)).toEqual({ names: ['lib1a9'], total: 1 });
+    expect(await search(`q=${encodeURIComponent('LIB?')}`, authorization)).toEqual({ names: ['LIB5'], total: 1 });
+    expect(await search(`q=${encodeURIComponent('*99')}&perPage=2&page=2`, authorization)).toEqual({ names: ['lib99', 'zz99'], total: 4 });
+    expect(await search(`q=${encodeURIComponent('q*9')}`, authorization)).toEqual({ names: [], total: 0 });
+  });
+});
+
 describe('issue 13: the web API through the adapters, under a prefix', () => {
   let dir: string;
   let backend: Backend<MetadataStore>;

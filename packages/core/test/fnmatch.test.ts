@@ -131,6 +131,26 @@ const PYTHON_FNMATCH: Array<[pattern: string, text: string, caseSensitive: boole
   ["[😀-😂]", "😁", true, true],
   ["a[!a-z]b", "a-b", true, true],
   ["a[!a-z]b", "aqb", false, false],
+  // What follows the last `*` is checked first, from the end of the text.
+  ["lib*99", "lib199", true, true],
+  ["lib*99", "LIB1299", false, true],
+  ["lib*99", "lib98", false, false],
+  ["lib*99", "lib9", false, false],
+  ["lib*99", "lib99", true, true],
+  ["*99", "99", true, true],
+  ["*99", "9", false, false],
+  ["*k", "\u212a", false, true],
+  ["*K", "x\u212a", false, true],
+  ["*s", "\u017f", false, true],
+  ["*?", "a😀", true, true],
+  ["*?x", "😀x", true, true],
+  ["*??", "😀", false, false],
+  ["*[0-9]9", "lib19", true, true],
+  ["*[0-9]9", "lib1a9", false, false],
+  ["lib[0-9]9", "LIB19", false, true],
+  ["a*é", "aÉ", false, true],
+  ["*[!a]", "b", true, true],
+  ["*[!a]", "A", true, false],
 ];
 
 describe('issue 8 item 1: fnmatch matcher agrees with Python fnmatch', () => {

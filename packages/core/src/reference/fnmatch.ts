@@ -263,8 +263,29 @@ export function compileFnmatch(pattern: string, options: FnmatchOptions = {}): F
     }
   }
 
+  // The tokens after the last `*` each consume one of the last characters
+  // of a whole match: checked first, from the end, they reject most texts
+  // (`lib*99` over 50,000 names) before the automaton runs over them.
+  const lastStar = tokens.findLastIndex((t) => t.kind === 'star');
+  const tail = lastStar < 0 ? 0 : tokens.length - 1 - lastStar;
+
+  /** False when `text` cannot end as the pattern does; true when it may (the automaton decides). */
+  function tailMayMatch(text: string): boolean {
+    // Fewer code units than tokens: fewer characters, too.
+    if (text.length < tail) return false;
+    for (let k = 1; k <= tail; k++) {
+      const code = text.charCodeAt(text.length - k);
+      // Past a non-ASCII code unit, characters and code units may no longer line up.
+      if (code >= 128) return true;
+      const j = tokens.length - k;
+      const mask = asciiMasks[code] ?? computeMask(String.fromCharCode(code));
+      if ((mask[j >>> 5]! & (1 << (j & 31))) === 0) return false;
+    }
+    return true;
+  }
+
   return {
-    matches: (text) => matchesAnyPrefix(text, [text.length]),
+    matches: (text) => tailMayMatch(text) && matchesAnyPrefix(text, [text.length]),
     matchesAnyPrefix,
   };
 }

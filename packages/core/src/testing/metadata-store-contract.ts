@@ -1268,6 +1268,29 @@ export function metadataStoreContract(name: string, makeStore: MakeMetadataStore
     );
 
     it(
+      'lists every visible recipe name at once (a pattern search reads them all), mixed case, one per name',
+      withStore(async (store) => {
+        const all = (namePrefix: string) => store.visibleRecipeNames({ namePrefix, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+        expect(await all('')).toEqual({ names: [], total: 0 });
+        for (const name of ['zlib', 'ZLIB', 'Zeta', 'zeta_x', 'abc', 'a99', 'B199', 'zm']) await publishRecipe(store, rrev({ name, version: '1.0' }, `${name}1`));
+        await publishRecipe(store, rrev({ name: 'zlib', version: '1.3', user: 'acme', channel: 'stable' }, 'z2'));
+        await publishRecipe(store, rrev({ name: 'zlib', version: '2.0' }, 'z3'));
+        await store.recordFile(recipeOwner(rrev({ name: 'zl_hidden', version: '1.0' }, 'h1')), 'conanfile.py', blob());
+        await publishRecipe(store, rrev({ name: 'zlgone', version: '1.0' }, 'g1'));
+        await store.deleteRecipe({ name: 'zlgone', version: '1.0' });
+
+        expect(await all('')).toEqual({ names: ['B199', 'ZLIB', 'Zeta', 'a99', 'abc', 'zeta_x', 'zlib', 'zm'], total: 8 });
+        expect(await all('z')).toEqual({ names: ['ZLIB', 'Zeta', 'zeta_x', 'zlib', 'zm'], total: 5 });
+        expect(await all('zL')).toEqual({ names: ['ZLIB', 'zlib'], total: 2 });
+        expect(await all('ZETA_')).toEqual({ names: ['zeta_x'], total: 1 });
+        expect(await all('b1')).toEqual({ names: ['B199'], total: 1 });
+        expect(await all('zlib2')).toEqual({ names: [], total: 0 });
+        expect(await all('\u00e9')).toEqual({ names: [], total: 0 });
+        expect(await all('z\uffff')).toEqual({ names: [], total: 0 });
+      }),
+    );
+
+    it(
       'details the binaries of a recipe revision with their revisions, files and conaninfo.txt',
       withStore(async (store) => {
         const r1 = rrev(hello, 'aaa1');

@@ -25,6 +25,8 @@ export const MAX_DEPENDENTS = 1000;
 const DEPENDENT_ROWS_READ = 5000;
 /** Checks between two yields to the event loop in listings that check recipes one by one. */
 const YIELD_EVERY = 200;
+/** Names matched between two yields: most are rejected in a few dozen nanoseconds, a long pattern takes longer. */
+const NAMES_BETWEEN_YIELDS = 10_000;
 
 const listQuery = z.object({
   q: z.string().trim().max(MAX_QUERY_LENGTH, `q must be at most ${MAX_QUERY_LENGTH} characters`).default(''),
@@ -99,7 +101,12 @@ export async function listRecipes(service: ConanService, access: ReadAccess, url
     // Everything readable, a pattern: match the distinct names only.
     const matcher = compileFnmatch(pattern, { ignoreCase: true });
     const all = await service.metadata.visibleRecipeNames({ namePrefix: prefix, offset: 0, limit: Number.MAX_SAFE_INTEGER });
-    const matching = all.names.filter((name) => matcher.matches(name));
+    const matching: string[] = [];
+    for (let i = 0; i < all.names.length; i++) {
+      if (i > 0 && i % NAMES_BETWEEN_YIELDS === 0) await yieldToEventLoop();
+      const name = all.names[i]!;
+      if (matcher.matches(name)) matching.push(name);
+    }
     total = matching.length;
     names = matching.slice(offset, offset + perPage);
   } else {
