@@ -6,9 +6,10 @@ import type pg from 'pg';
  * outside any transaction, so they need not wait for a pooled connection
  * of their own. Queries go out as they come, without waiting for the
  * answers of those before, and those sent in one turn of the event loop
- * leave in one write. On a 2-core machine serving `latest`, that took
- * PostgreSQL from 0.20 to 0.25 of a bare node:http server (bench/README.md):
- * fewer socket writes, and PostgreSQL's backend answers a batch per wake-up.
+ * leave in one write. On a 2-core machine serving `latest`, named
+ * statements alone answered 0.20 of a bare node:http server's requests,
+ * with this lane 0.36-0.41 (bench/README.md): fewer socket writes, and
+ * PostgreSQL's backend answers a batch per wake-up.
  *
  * Ordering gives the same reads as the pool: a query sent after another
  * connection's commit was acknowledged sees that commit. A statement that
