@@ -11,14 +11,22 @@ import {
   TokenService,
   createConanHandler,
   createRegistry,
-  type FileOwner,
 } from '@cimmeria/core';
 import { FsBlobStore } from '@cimmeria/storage-fs';
-import { FlakyProxy, PG_URL, dropSchema, openStore, terminateBackends, withAdmin, type TestStore } from './support.js';
+import {
+  FlakyProxy,
+  PG_URL,
+  dropSchema,
+  hello,
+  helloOwner as owner,
+  openStore,
+  terminateBackends,
+  testBlob as blob,
+  waitFor,
+  withAdmin,
+  type TestStore,
+} from './support.js';
 
-const hello = { name: 'hello', version: '1.0' };
-const owner: FileOwner = { kind: 'recipe', ref: { ...hello, revision: 'aaa1' } };
-const blob = (n: number) => ({ key: `blobs/t/${n}`, size: 3, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) });
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -159,10 +167,3 @@ async function activeQueries(pgStore: TestStore): Promise<number> {
   });
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,17 +1,14 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, MetadataUnavailableError, type FileOwner } from '@cimmeria/core';
+import { MANIFEST_FILE, MetadataUnavailableError } from '@cimmeria/core';
 import { BlackholeRelay } from '../../../test/support/blackhole-relay.js';
 import { settle } from '../../../test/support/settle.js';
 import { MIGRATION_LOCK_KEY } from '../src/index.js';
-import { PG_URL, openStore, withAdmin, type TestStore } from './support.js';
+import { PG_URL, hello, helloOwner as owner, openStore, testBlob as blob, waitFor, withAdmin, type TestStore } from './support.js';
 
 // Issue 8, item 6: a silent network partition (packets dropped, no reset) must not hang
 // database calls. Each test puts a relay between the store and PostgreSQL and black-holes it.
 
-const hello = { name: 'hello', version: '1.0' };
-const owner: FileOwner = { kind: 'recipe', ref: { ...hello, revision: 'aaa1' } };
-const blob = (n: number) => ({ key: `blobs/t/${n}`, size: 3, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) });
 const QUERY_TIMEOUT_MS = 800;
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -35,13 +32,6 @@ async function storeBehindRelay(): Promise<{ pgStore: TestStore; relay: Blackhol
   return { pgStore, relay };
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('item 6 of issue 8: PostgreSQL behind a silent network partition', () => {
   it('item 6: reads and writes on open pooled connections fail as unavailable within the deadline, then work again after the partition without a restart', async () => {

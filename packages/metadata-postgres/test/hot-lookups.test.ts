@@ -1,13 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, type FileOwner } from '@cimmeria/core';
-import { openStore, terminateBackends, withAdmin, type TestStore } from './support.js';
+import { MANIFEST_FILE } from '@cimmeria/core';
+import { hello, helloOwner as owner, openStore, terminateBackends, testBlob as blob, waitFor, withAdmin, type TestStore } from './support.js';
 
 // The look-ups every client makes (issue 10): named statements, sent on one
 // pipelined connection instead of each taking a pooled one.
 
-const hello = { name: 'hello', version: '1.0' };
-const owner: FileOwner = { kind: 'recipe', ref: { ...hello, revision: 'aaa1' } };
-const blob = (n: number) => ({ key: `blobs/t/${n}`, size: 3, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) });
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -31,13 +28,6 @@ async function backends(pgStore: TestStore): Promise<number> {
   });
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('hot look-ups on PostgreSQL', () => {
   it('answers many look-ups at once on one connection, leaving the pool to transactions', async () => {
@@ -76,7 +66,7 @@ describe('hot look-ups on PostgreSQL', () => {
     await pgStore.store.recipeRevisions(hello);
     await terminateBackends(pgStore.applicationName);
     // The node heard of it (57P01 on the idle connection) without crashing...
-    await until(async () => poolErrors.length > 0);
+    await waitFor(async () => poolErrors.length > 0);
     // ...and the next look-up opens a fresh connection.
     expect((await pgStore.store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
+import type { FileOwner } from '@cimmeria/core';
 import {
   MIGRATION_LOCK_KEY,
   createPostgresMetadataStore,
@@ -172,5 +173,19 @@ export class FlakyProxy {
     client.on('close', () => upstream.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
+  }
+}
+
+/** The recipe most tests publish, a revision of it, and a blob entry per number. */
+export const hello = { name: 'hello', version: '1.0' };
+export const helloOwner: FileOwner = { kind: 'recipe', ref: { ...hello, revision: 'aaa1' } };
+export const testBlob = (n: number) => ({ key: `blobs/t/${n}`, size: 3, sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) });
+
+/** Polls `condition` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
