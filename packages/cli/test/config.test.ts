@@ -125,7 +125,7 @@ describe('loadConfig', () => {
     );
   });
 
-  it('issue 10: reads databasePreparedStatements, default true, false from the environment or a file (PgBouncer)', async () => {
+  it('issue 10: reads databasePreparedStatements, default true, false from the environment or a file', async () => {
     expect((await loadConfig({ env: {}, cwd: tmp.dir })).databasePreparedStatements).toBe(true);
     const fromEnv = await loadConfig({ env: { CIMMERIA_DATABASE_PREPARED_STATEMENTS: 'false' }, cwd: tmp.dir });
     expect(fromEnv.databasePreparedStatements).toBe(false);

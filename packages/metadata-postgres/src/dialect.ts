@@ -33,8 +33,8 @@ export interface PostgresMetadataDialectConfig {
    * Whether the store's hot look-ups are prepared once per connection as
    * named statements (parsed and planned once; on a 2-core machine `latest`
    * went from 0.12 to 0.20 of a bare node:http server). Default true; false
-   * for a PgBouncer in transaction mode that does not track prepared
-   * statements (before 1.21, or `max_prepared_statements = 0`).
+   * for a pooler between the node and PostgreSQL that loses or pins on
+   * prepared statements.
    */
   preparedStatements?: boolean;
   /**

@@ -58,9 +58,8 @@ interface CommonOptions {
    * prepared once per connection as named statements; with a pool this
    * function makes, they also share one extra connection in pipeline mode
    * rather than each taking a pooled one. Default true. Set false behind a
-   * PgBouncer in transaction mode that does not track prepared statements
-   * (before 1.21, or `max_prepared_statements = 0`): every query is then
-   * unnamed, on a pooled connection.
+   * pooler between the node and PostgreSQL that loses or pins on prepared
+   * statements: every query is then unnamed, on a pooled connection.
    */
   preparedStatements?: boolean;
 }

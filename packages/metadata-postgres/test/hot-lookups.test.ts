@@ -71,7 +71,7 @@ describe('hot look-ups on PostgreSQL', () => {
     expect((await pgStore.store.recipeRevisions(hello)).map((r) => r.revision)).toEqual(['aaa1']);
   });
 
-  it('with preparedStatements: false, takes pooled connections like any query (for PgBouncer in transaction mode)', async () => {
+  it('with preparedStatements: false, takes pooled connections like any query (for a pooler that loses them)', async () => {
     const pgStore = await store({ preparedStatements: false, pool: { max: 2 } });
     const answers = await Promise.all(Array.from({ length: 20 }, () => pgStore.store.recipeRevisions(hello)));
     for (const revisions of answers) expect(revisions.map((r) => r.revision)).toEqual(['aaa1']);

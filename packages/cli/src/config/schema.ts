@@ -264,8 +264,8 @@ export const configSchema = z.strictObject({
   databaseQueryTimeoutMs: integer(100, 3_600_000).default(DEFAULTS.databaseQueryTimeoutMs),
   /**
    * PostgreSQL: the hot look-ups as named statements, pipelined on one extra
-   * connection; false behind a PgBouncer in transaction mode without
-   * prepared statement support.
+   * connection; false: unnamed, on pooled connections (for a pooler that
+   * loses or pins on prepared statements).
    */
   databasePreparedStatements: boolean().default(DEFAULTS.databasePreparedStatements),
   /** PostgreSQL: schema of Cimmeria's tables (created by migrations). Default: the server's search_path. */
