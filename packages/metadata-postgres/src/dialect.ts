@@ -192,7 +192,8 @@ class PostgresMetadataConnection implements DatabaseConnection {
     if (name !== undefined && pipeline && !this.#client) {
       result = await mapUnavailable(() => pipeline.query(query));
     } else {
-      // pg-pool's connectionTimeoutMillis bounds this wait.
+      // pg-pool's connectionTimeoutMillis bounds this wait. Kysely runs the
+      // queries of one connection one after the other: no second client.
       const client = (this.#client ??= await mapUnavailable(() => this.#pool.connect()));
       try {
         result = await client.query(query);
