@@ -89,10 +89,14 @@ export class PostgresMetadataDialect extends PostgresDialect {
 
 class PostgresMetadataDriver implements Driver {
   readonly #config: PostgresMetadataDialectConfig;
+  /** What every connection is given: built once, not per acquired connection. */
+  readonly #connectionOptions: ConnectionOptions;
   #pool: pg.Pool | undefined;
 
   constructor(config: PostgresMetadataDialectConfig) {
     this.#config = config;
+    const { preparedStatements = true, pipeline, queryTimeoutMs } = config;
+    this.#connectionOptions = { preparedStatements, pipeline, queryTimeoutMs };
   }
 
   async init(): Promise<void> {
@@ -103,8 +107,7 @@ class PostgresMetadataDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const pool = this.#pool;
     if (!pool) throw new Error('The PostgreSQL driver has been destroyed');
-    const { preparedStatements = true, pipeline, queryTimeoutMs } = this.#config;
-    return new PostgresMetadataConnection(pool, { preparedStatements, pipeline: preparedStatements ? pipeline : undefined, queryTimeoutMs });
+    return new PostgresMetadataConnection(pool, this.#connectionOptions);
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -158,6 +161,7 @@ function savepointCommand(command: string, name: string): RawNode {
 }
 
 interface ConnectionOptions {
+  /** Off: no statement names, so no query goes to `pipeline` either. */
   preparedStatements: boolean;
   pipeline: PipelineLane | undefined;
   queryTimeoutMs: number | undefined;
