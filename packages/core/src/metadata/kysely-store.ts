@@ -262,13 +262,7 @@ export class KyselyMetadataStore implements MetadataStore {
             .select(sql`1`.as('one')),
         ),
       );
-    const range = lowerNameRange(namePrefix);
-    if (range) {
-      // A range, not LIKE: the index on lower(name) (migration 0006) serves
-      // it on both databases, whatever the LIKE rules of each.
-      query = query.where(sql<string>`lower(r.name)`, '>=', range.from);
-      if (range.to !== undefined) query = query.where(sql<string>`lower(r.name)`, '<', range.to);
-    }
+    for (const condition of this.namePrefixConditions(namePrefix)) query = query.where(condition);
     if (page.after) {
       const after = recipeKey(page.after);
       query = query.where((eb) =>
@@ -290,6 +284,20 @@ export class KyselyMetadataStore implements MetadataStore {
     return rows.map(toRecipeRef);
   }
 
+  /**
+   * Conditions on `recipes as r` for names starting with `prefix` ASCII
+   * case-insensitively (none for ''): a range of `lower(r.name)`, not LIKE,
+   * which the index on lower(name) (migration 0006) serves on both
+   * databases, whatever the LIKE rules of each.
+   */
+  private namePrefixConditions(prefix: string) {
+    const range = lowerNameRange(prefix);
+    if (!range) return [];
+    const lower = this.codeUnitCollation === undefined ? sql`lower(r.name)` : sql`lower(r.name) collate ${sql.id(this.codeUnitCollation)}`;
+    const from = sql<boolean>`${lower} >= ${range.from}`;
+    return range.to === undefined ? [from] : [from, sql<boolean>`${lower} < ${range.to}`];
+  }
+
   // --- web API listings -----------------------------------------------------
 
   /** `name` ordered by code units: SQLite's default; other databases name a collation that does it. */
@@ -302,12 +310,7 @@ export class KyselyMetadataStore implements MetadataStore {
   async visibleRecipeNames(query: RecipeNameQuery): Promise<RecipeNamePage> {
     if (query.offset <= 0 && query.limit >= Number.MAX_SAFE_INTEGER) return this.allVisibleRecipeNames(query.namePrefix);
     let base = this.db.selectFrom('recipes as r').where('r.latest_published_at', 'is not', null);
-    const range = lowerNameRange(query.namePrefix);
-    if (range) {
-      const lower = this.codeUnitCollation === undefined ? sql`lower(r.name)` : sql`lower(r.name) collate ${sql.id(this.codeUnitCollation)}`;
-      base = base.where(sql<boolean>`${lower} >= ${range.from}`);
-      if (range.to !== undefined) base = base.where(sql<boolean>`${lower} < ${range.to}`);
-    }
+    for (const condition of this.namePrefixConditions(query.namePrefix)) base = base.where(condition);
     const [count, rows] = await Promise.all([
       base.select((eb) => eb.fn.count<number | string>('r.name').distinct().as('n')).executeTakeFirst(),
       base
