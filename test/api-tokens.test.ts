@@ -13,9 +13,8 @@ import {
   type Registry,
 } from '@cimmeria/core';
 import { serveNode } from '@cimmeria/core/node';
-import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
-import { postgresBackend, type Backend } from './support/backends.js';
+import { metadataBackends, type Backend } from './support/backends.js';
 import { basicAuth } from './support/login.js';
 
 // Issue 12, "API tokens": CI logs in with a revocable, narrowed token instead of a password.
@@ -23,18 +22,7 @@ import { basicAuth } from './support/login.js';
 const REV = '0123456789abcdef0123456789abcdef';
 const fileUrl = (name: string) => `/v2/conans/${name}/1.0/_/_/revisions/${REV}/files/conanfile.py`;
 
-async function sqliteBackend(dir: string): Promise<Backend<MetadataStore>> {
-  const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
-  await sqlite.store.migrate();
-  return { store: sqlite.store, dispose: () => sqlite.close() };
-}
-
-const backends: [string, (dir: string) => Promise<Backend<MetadataStore>>][] = [
-  ['SQLite', sqliteBackend],
-  ['PostgreSQL', () => postgresBackend()],
-];
-
-describe.each(backends)('issue 12, API tokens over HTTP (%s)', (_name, makeBackend) => {
+describe.each(metadataBackends)('issue 12, API tokens over HTTP (%s)', (_name, makeBackend) => {
   let dir: string;
   let backend: Backend<MetadataStore>;
   let registry: Registry;

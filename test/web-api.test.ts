@@ -18,26 +18,14 @@ import {
   type Registry,
 } from '@cimmeria/core';
 import { serveNode } from '@cimmeria/core/node';
-import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
-import { postgresBackend, type Backend } from './support/backends.js';
+import { metadataBackends, sqliteBackend, type Backend } from './support/backends.js';
 import { startServe, tempDir } from '../packages/cli/test/support/cli-process.js';
 import { listen } from './support/listen.js';
 import { basicAuth } from './support/login.js';
 
 // Issue 13, part A: the web API under /api/v1, over real HTTP, real uploads,
 // on SQLite and PostgreSQL, through the fetch handler and the adapters.
-
-async function sqliteBackend(dir: string): Promise<Backend<MetadataStore>> {
-  const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
-  await sqlite.store.migrate();
-  return { store: sqlite.store, dispose: () => sqlite.close() };
-}
-
-const backends: [string, (dir: string) => Promise<Backend<MetadataStore>>][] = [
-  ['SQLite', sqliteBackend],
-  ['PostgreSQL', () => postgresBackend()],
-];
 
 const SERVER_CONF = new URL('../conformance/server.conf', import.meta.url).pathname;
 const ALICE = basicAuth('alice', 'alice-pw');
@@ -60,6 +48,33 @@ async function makeRegistry(dir: string, store: MetadataStore): Promise<Registry
       write: [{ pattern: '*/*@*/*', users: ['alice'] }],
     }),
   });
+}
+
+/**
+ * A fresh temp dir, a store from `makeBackend` in it, makeRegistry's registry on that store, served
+ * over HTTP; `stop` closes the server, disposes of the store and removes the dir (also run if setup fails).
+ */
+async function serveFreshRegistry(
+  prefix: string,
+  makeBackend: (dir: string) => Promise<Backend<MetadataStore>>,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  let backend: Backend<MetadataStore> | undefined;
+  let server: { url: string; close(): Promise<void> } | undefined;
+  const stop = async () => {
+    await server?.close();
+    await backend?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    backend = await makeBackend(dir);
+    const registry = await makeRegistry(dir, backend.store);
+    server = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: server.url, stop };
 }
 
 /** Uploads a recipe revision (and binaries) as `conan upload` does: the manifest last. */
@@ -89,19 +104,12 @@ async function publish(
 const conaninfo = (os: string, requires: string[] = []) =>
   `[settings]\narch=x86_64\nbuild_type=Release\nos=${os}\n\n[options]\nshared=False\n\n[requires]\n${requires.join('\n')}\n`;
 
-describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
-  let dir: string;
-  let backend: Backend<MetadataStore>;
+describe.each(metadataBackends)('issue 13: the web API (%s)', (_name, makeBackend) => {
   let url: string;
-  let close: () => Promise<void>;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cimmeria-web-api-'));
-    backend = await makeBackend(dir);
-    const registry = await makeRegistry(dir, backend.store);
-    const server = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
-    url = server.url;
-    close = () => server.close();
+    ({ url, stop } = await serveFreshRegistry('cimmeria-web-api-', makeBackend));
     await publish(url, 'zlib/1.2.13', 'z1');
     await publish(url, 'zlib/1.3.1@acme/stable', 'z3');
     await publish(url, 'zlib/1.3.1', 'z2', { pz: conaninfo('Linux') }, { 'metadata/logs/build.log': 'built fine' });
@@ -109,9 +117,7 @@ describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
     await publish(url, 'secret/1.0', 's1', { ps: conaninfo('Linux', ['zlib/1.3.1']) });
   });
   afterAll(async () => {
-    await close?.();
-    await backend?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   const get = async (path: string, authorization?: string) => {
@@ -315,26 +321,17 @@ describe.each(backends)('issue 13: the web API (%s)', (_name, makeBackend) => {
   });
 });
 
-describe.each(backends)('issue 13: pattern search over mixed-case names (%s)', (_name, makeBackend) => {
-  let dir: string;
-  let backend: Backend<MetadataStore>;
+describe.each(metadataBackends)('issue 13: pattern search over mixed-case names (%s)', (_name, makeBackend) => {
   let url: string;
-  let close: () => Promise<void>;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cimmeria-web-api-patterns-'));
-    backend = await makeBackend(dir);
-    const registry = await makeRegistry(dir, backend.store);
-    const server = await serveNode(createConanHandler(registry), { host: '127.0.0.1', port: 0 });
-    url = server.url;
-    close = () => server.close();
+    ({ url, stop } = await serveFreshRegistry('cimmeria-web-api-patterns-', makeBackend));
     for (const name of ['lib199', 'LIB299', 'Lib19', 'lib1a9', 'lib99', 'zz99', 'mylib', 'LIB5']) await publish(url, `${name}/1.0`, 'r1');
     await publish(url, 'lib199/2.0', 'r1');
   });
   afterAll(async () => {
-    await close?.();
-    await backend?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   const search = async (query: string, authorization?: string) => {

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import type { BlobStore, MetadataStore } from '@cimmeria/core';
 import { createPostgresMetadataStore } from '@cimmeria/metadata-postgres';
+import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { S3BlobStore } from '@cimmeria/storage-s3';
 import { PG_URL, dropSchema, freshSchemaName } from '../../packages/metadata-postgres/test/support.js';
 import { startS3 } from '../../packages/storage-s3/test/support/s3rver.js';
@@ -8,6 +10,13 @@ import { startS3 } from '../../packages/storage-s3/test/support/s3rver.js';
 export interface Backend<Store> {
   store: Store;
   dispose(): Promise<void>;
+}
+
+/** A migrated SQLite store in `dir`/metadata.db (the caller removes `dir`). */
+export async function sqliteBackend(dir: string): Promise<Backend<MetadataStore>> {
+  const sqlite = createSqliteMetadataStore({ filename: join(dir, 'metadata.db') });
+  await sqlite.store.migrate();
+  return { store: sqlite.store, dispose: () => sqlite.close() };
 }
 
 /** A migrated PostgreSQL store in a fresh schema of the machine's PostgreSQL. */
@@ -31,3 +40,9 @@ export async function s3Backend(prefix: string): Promise<Backend<BlobStore>> {
   const bucket = await server.createBucket(client);
   return { store: new S3BlobStore({ client, bucket, prefix }), dispose: () => server.close() };
 }
+
+/** Both metadata stores, for `describe.each`: a label and a factory given the test's temp dir. */
+export const metadataBackends: [string, (dir: string) => Promise<Backend<MetadataStore>>][] = [
+  ['SQLite', sqliteBackend],
+  ['PostgreSQL', () => postgresBackend()],
+];
