@@ -1,34 +1,14 @@
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { login, startServe } from './support/cli-process.js';
 import { tempDirEachTest } from './support/hooks.js';
+import { slowUpload } from './support/slow-upload.js';
 
 const sha1 = (bytes: Uint8Array | string) => createHash('sha1').update(bytes).digest('hex');
 const FILES = '/v2/conans/drain/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files';
 
 const tmp = tempDirEachTest();
-
-/**
- * Starts a PUT and sends `first` bytes of it. `status` is the response
- * status, or -1 when the server cut the connection.
- */
-function slowUpload(url: string, token: string, bytes: Uint8Array, first: number) {
-  const req = request(`${url}${FILES}/conan_export.tgz`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-length': bytes.length, 'x-checksum-sha1': sha1(bytes) },
-  });
-  const status = new Promise<number>((resolve) => {
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.on('error', () => resolve(-1));
-  });
-  req.write(bytes.subarray(0, first));
-  return { status, finish: () => req.end(bytes.subarray(first)) };
-}
 
 const until = async (condition: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -44,7 +24,7 @@ describe('cimmeria serve shutdown', () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
     const bytes = new Uint8Array(4 * 1024 * 1024).map((_, i) => i % 253);
-    const upload = slowUpload(server.url, token, bytes, 1024 * 1024);
+    const upload = slowUpload(`${server.url}${FILES}/conan_export.tgz`, token, bytes, 1024 * 1024);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const exited = server.stop('SIGTERM');
     await until(() => server.stdout().includes('draining'), 'the drain to start');
@@ -85,7 +65,7 @@ describe('cimmeria serve shutdown', () => {
     const server = await startServe(args, { env: { CIMMERIA_SHUTDOWN_TIMEOUT_MS: '500' } });
     const { token } = await login(server.url, 'admin', /password: (\S+)/.exec(server.stderr())![1]!);
     const bytes = new Uint8Array(1024 * 1024);
-    const upload = slowUpload(server.url, token, bytes, 1000);
+    const upload = slowUpload(`${server.url}${FILES}/conan_export.tgz`, token, bytes, 1000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(await upload.status).toBe(-1);

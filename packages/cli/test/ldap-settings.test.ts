@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LDAP_BASE, LDAP_USERS, freePort, startSlapd, type Slapd } from '../../../test/support/slapd.js';
 import { ConfigError, loadConfig } from './support/api.js';
 import { login, startServe, type ServeProcess } from './support/cli-process.js';
+import { CONAN, conanRecipe } from './support/conan-client.js';
 import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 12, LDAP: `cimmeria serve` logs directory users in after static and
@@ -35,24 +33,6 @@ async function serve(config: object, env: Record<string, string> = {}): Promise<
   });
   servers.push(server);
   return server;
-}
-
-/**
- * The real conan client, opt-in: CI relies on the recorded conversation and
- * these tests, not on a client installed by hand. Set CIMMERIA_CONAN_CLIENT
- * to a `conan` executable (2.x) to run the check with it.
- */
-const CONAN = [process.env.CIMMERIA_CONAN_CLIENT].find((p): p is string => !!p && existsSync(p));
-
-/** Runs the real conan client with its own CONAN_HOME; resolves with the exit code and output. */
-async function conan(home: string, cwd: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(CONAN!, args, { cwd, env: { ...process.env, CONAN_HOME: home }, timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
 }
 
 describe('issue 12, LDAP settings of cimmeria serve', () => {
@@ -132,21 +112,11 @@ describe('issue 12, LDAP settings of cimmeria serve', () => {
       },
       { CIMMERIA_LDAP_URL: slapd.url },
     );
-    const home = join(temp.dir, 'conan-home');
-    const recipe = join(temp.dir, 'recipe');
-    await mkdir(recipe);
-    await writeFile(
-      join(recipe, 'conanfile.py'),
-      'from conan import ConanFile\n\nclass LdapDemo(ConanFile):\n    name = "ldapdemo"\n    version = "1.0"\n',
-    );
-    const ok = async (...args: string[]) => {
-      const result = await conan(home, recipe, ...args);
-      expect(result.code, `conan ${args.join(' ')}:\n${result.output}`).toBe(0);
-    };
+    const { run, ok } = await conanRecipe(temp.dir, 'ldapdemo', 'LdapDemo');
     await ok('remote', 'add', 'cimmeria', server.url);
     await ok('export', '.');
     await ok('remote', 'login', 'cimmeria', 'bob', '-p', LDAP_USERS.bob);
-    const refused = await conan(home, recipe, 'upload', 'ldapdemo/1.0', '-r', 'cimmeria', '-c');
+    const refused = await run('upload', 'ldapdemo/1.0', '-r', 'cimmeria', '-c');
     expect(refused.code, refused.output).not.toBe(0);
     expect(refused.output).toMatch(/403|Forbidden|permission/i);
     expect((await login(server.url, 'alice', 'wrong')).status).toBe(401);

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LDAP_ADMIN, LDAP_BASE, freePort, startSlapd, type Slapd } from '../../../test/support/slapd.js';
 import { basic, login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
+import { CONAN, conanRecipe } from './support/conan-client.js';
 import { tempDirEachTest } from './support/hooks.js';
 
 // Issue 12: `cimmeria token create USER` for a directory user, as `cimmeria
@@ -32,19 +30,6 @@ async function writeConfig(ldap: object): Promise<string> {
   const file = join(temp.dir, 'cimmeria.json');
   await writeFile(file, JSON.stringify({ ldap, permissions: { write: [{ pattern: '*/*@*/*', users: ['@conan-writers'] }] } }));
   return file;
-}
-
-/** The real conan client (2.x), opt-in as in ldap-settings.test.ts: set CIMMERIA_CONAN_CLIENT to its executable. */
-const CONAN = [process.env.CIMMERIA_CONAN_CLIENT].find((p): p is string => !!p && existsSync(p));
-
-async function conan(home: string, cwd: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(CONAN!, args, { cwd, env: { ...process.env, CONAN_HOME: home }, timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
 }
 
 const token = (config: string, ...args: string[]) =>
@@ -88,14 +73,7 @@ describe('issue 12: cimmeria token create for LDAP users', () => {
       timeoutMs: 30_000,
     });
     servers.push(server);
-    const home = join(temp.dir, 'conan-home');
-    const recipe = join(temp.dir, 'recipe');
-    await mkdir(recipe);
-    await writeFile(join(recipe, 'conanfile.py'), 'from conan import ConanFile\n\nclass LdapToken(ConanFile):\n    name = "ldaptoken"\n    version = "1.0"\n');
-    const ok = async (...args: string[]) => {
-      const result = await conan(home, recipe, ...args);
-      expect(result.code, `conan ${args.join(' ')}:\n${result.output}`).toBe(0);
-    };
+    const { ok } = await conanRecipe(temp.dir, 'ldaptoken', 'LdapToken');
     await ok('remote', 'add', 'cimmeria', server.url);
     await ok('export', '.');
     await ok('remote', 'login', 'cimmeria', 'alice', '-p', secret);

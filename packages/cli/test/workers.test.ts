@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, runCli, startServe, type ServeProcess } from './support/cli-process.js';
 import { tempDirForAll } from './support/hooks.js';
+import { slowUpload } from './support/slow-upload.js';
 
 const sha1 = (bytes: Uint8Array | string) => createHash('sha1').update(bytes).digest('hex');
 const FILES = '/v2/conans/workers/1.0/_/_/revisions/0123456789abcdef0123456789abcdef/files';
@@ -142,19 +143,7 @@ describe('cimmeria serve --workers 2', () => {
 
   it('drains every worker on SIGTERM: an upload in flight finishes, then the primary exits 0', async () => {
     const big = new Uint8Array(2 * 1024 * 1024).map((_, i) => i % 241);
-    const req = request(`${server.url}${FILES.replace('workers/1.0', 'drained/1.0')}/conan_export.tgz`, {
-      method: 'PUT',
-      agent: false,
-      headers: { authorization: `Bearer ${token}`, 'content-length': big.length, 'x-checksum-sha1': sha1(big) },
-    });
-    const status = new Promise<number>((resolve) => {
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
-      req.on('error', () => resolve(-1));
-    });
-    req.write(big.subarray(0, 512 * 1024));
+    const upload = slowUpload(`${server.url}${FILES.replace('workers/1.0', 'drained/1.0')}/conan_export.tgz`, token, big, 512 * 1024);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const exited = server.stop('SIGTERM');
     await until(() => (logLines(server).filter((line) => line.msg === 'no longer accepting connections; finishing requests in flight').length >= 2 ? true : undefined), 'both workers to stop accepting');
@@ -169,8 +158,8 @@ describe('cimmeria serve --workers 2', () => {
       return false;
     };
     expect(await refused()).toBe(true);
-    req.end(big.subarray(512 * 1024));
-    expect(await status).toBe(200);
+    upload.finish();
+    expect(await upload.status).toBe(200);
     expect(await exited).toBe(0);
     const stopped = logLines(server).filter((line) => line.msg === 'worker stopped');
     expect(stopped).toHaveLength(2);
