@@ -21,6 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { streamUpload } from '../packages/cli/test/support/stream-upload.ts';
 import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startChild, startServer, stopChild } from './lib/children.mjs';
 import { NGINX, nginxInstalled, startNginx } from './lib/nginx.mjs';
 import { parseBenchArgs } from './lib/options.mjs';
@@ -469,28 +470,6 @@ async function transfers(cimmeria, token) {
 }
 
 // --- part 3: memory under concurrent uploads --------------------------------------
-
-/** Streams `mib` MiB of one repeated 1 MiB buffer to `url` (the client holds no file). */
-function streamUpload(url, headers, mib) {
-  const chunk = Buffer.alloc(MiB, 0x5a);
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(url, { method: 'PUT', headers: { ...headers, 'content-length': String(mib * MiB) }, agent: false });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolvePromise(res.statusCode));
-    });
-    req.on('error', reject);
-    let sent = 0;
-    const write = () => {
-      while (sent < mib) {
-        sent += 1;
-        if (sent === mib) req.end(chunk);
-        else if (!req.write(chunk)) return void req.once('drain', write);
-      }
-    };
-    write();
-  });
-}
 
 /** RSS rise of each server while `concurrentUploads` uploads of `concurrentMiB` MiB run at once. */
 async function concurrentUploadMemory(cimmeria, token) {

@@ -23,6 +23,7 @@ import { PasswordAuthenticator, StaticUsers, TokenService, createRegistry } from
 import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
 import { cleanupOnExit, nextMessage, removeOnExit, runBenchmark, startServer, stopChild } from './lib/children.mjs';
+import { longestBlock } from './lib/event-loop.mjs';
 import { parseBenchArgs } from './lib/options.mjs';
 import { table } from './lib/report.mjs';
 
@@ -245,23 +246,6 @@ async function seed(filename, refs) {
   return sqlite;
 }
 
-/** The longest gap between ticks of a 1 ms interval while `fn` runs: how long other requests would wait. */
-async function longestBlock(fn) {
-  let last = performance.now();
-  let longest = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  const start = performance.now();
-  const result = await fn();
-  const duration = performance.now() - start;
-  await new Promise((r) => setTimeout(r, 5));
-  clearInterval(ticker);
-  return { longest, duration, result };
-}
-
 async function search() {
   const dir = removeOnExit(await mkdtemp(join(tmpdir(), 'cimmeria-bench-search-')));
   const refs = recipes(RECIPES);
@@ -279,7 +263,7 @@ async function search() {
   const inProcess = [];
   for (const pattern of ['zl*', '*', '*z*']) {
     const runs = [];
-    for (let i = 0; i < 5; i++) runs.push(await longestBlock(() => registry.service.search(undefined, pattern, true)));
+    for (let i = 0; i < 5; i++) runs.push(await longestBlock(() => registry.service.search(undefined, pattern, true), 5));
     runs.sort((a, b) => a.longest - b.longest);
     const median = runs[2];
     inProcess.push([pattern, String(median.result.length), ms(median.duration), ms(median.longest)]);

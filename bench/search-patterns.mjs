@@ -24,6 +24,7 @@ import {
 } from '@cimmeria/core';
 import { createSqliteMetadataStore } from '@cimmeria/metadata-sqlite';
 import { FsBlobStore } from '@cimmeria/storage-fs';
+import { longestBlock } from './lib/event-loop.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -179,27 +180,12 @@ try {
   let baseline;
   for (const pattern of ['*', fill('*?', '#'), fill('*a', '#')]) {
     const runs = [];
-    for (let round = 0; round < 3; round++) {
-      // A 1 ms interval: the longest gap between its ticks is the longest block.
-      let last = performance.now();
-      let longestBlock = 0;
-      const ticker = setInterval(() => {
-        const now = performance.now();
-        longestBlock = Math.max(longestBlock, now - last);
-        last = now;
-      }, 1);
-      const start = performance.now();
-      await registry.service.search(undefined, pattern, true);
-      const ms = performance.now() - start;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      clearInterval(ticker);
-      runs.push({ ms, longestBlock });
-    }
-    runs.sort((a, b) => a.longestBlock - b.longestBlock);
-    const { ms, longestBlock } = runs[1];
-    baseline ??= longestBlock;
+    for (let round = 0; round < 3; round++) runs.push(await longestBlock(() => registry.service.search(undefined, pattern, true), 20));
+    runs.sort((a, b) => a.longest - b.longest);
+    const { duration, longest } = runs[1];
+    baseline ??= longest;
     console.log(
-      `${(pattern.length > 30 ? `${pattern.slice(0, 26)}...` : pattern).padEnd(32)} ${fmt(ms)}    ${fmt(longestBlock)}          ${(longestBlock / baseline).toFixed(2)}`,
+      `${(pattern.length > 30 ? `${pattern.slice(0, 26)}...` : pattern).padEnd(32)} ${fmt(duration)}    ${fmt(longest)}          ${(longest / baseline).toFixed(2)}`,
     );
   }
 } finally {

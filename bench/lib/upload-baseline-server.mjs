@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { startMonitor } from './monitor.mjs';
+import { serveChild } from './monitor.mjs';
 
 const dir = process.env.BENCH_DATA_DIR;
 if (!dir || !process.send) {
@@ -32,13 +32,4 @@ const server = createServer(async (req, res) => {
   res.writeHead(expected === undefined || expected === digest ? 200 : 400, { 'content-length': digest.length });
   res.end(digest);
 });
-server.listen(0, '127.0.0.1', () => {
-  process.send({ type: 'ready', url: `http://127.0.0.1:${server.address().port}` });
-});
-const monitor = startMonitor();
-const stop = () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-};
-process.on('message', (message) => (message?.type === 'stop' ? stop() : monitor.handle(message)));
-process.on('disconnect', stop);
+serveChild(server);

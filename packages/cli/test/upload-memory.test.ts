@@ -1,15 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { login, startServe } from './support/cli-process.js';
 import { tempDirEachTest } from './support/hooks.js';
+import { streamUpload } from './support/stream-upload.js';
 
 // Issue 10: uploads stream. 32 concurrent 128 MiB uploads may raise the
 // server's resident memory by at most 64 MiB: whatever the number of uploads
 // in flight, each holds a bounded window of its bytes, never its whole body.
 
-const MiB = 1024 * 1024;
 const UPLOADS = 32;
 const UPLOAD_MIB = 128;
 const BOUND_MIB = 64;
@@ -23,41 +22,20 @@ const statusKiB = async (pid: number, field: string) => {
   return Number(match[1]);
 };
 
-/** Streams `mib` MiB to `url` with backpressure; resolves with the status. */
-function upload(url: string, token: string, mib: number): Promise<number> {
-  const chunk = Buffer.alloc(MiB, 0x5a);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-length': mib * MiB } });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('error', reject);
-    let sent = 0;
-    const write = () => {
-      while (sent < mib) {
-        sent += 1;
-        if (sent === mib) req.end(chunk);
-        else if (!req.write(chunk)) return void req.once('drain', write);
-      }
-    };
-    write();
-  });
-}
-
 describe.skipIf(process.platform !== 'linux')('upload memory', () => {
   it(`${UPLOADS} concurrent ${UPLOAD_MIB} MiB uploads raise the server's peak RSS by at most ${BOUND_MIB} MiB`, async () => {
     const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', join(tmp.dir, 'data')]);
     try {
       const { token } = await login(server.url, 'admin', /password: (\S+)/.exec(server.stderr())![1]!);
+      const auth = { authorization: `Bearer ${token}` };
       const pid = server.child.pid!;
       // One small upload first, so code paths loaded on first use count as idle memory.
-      expect(await upload(`${server.url}${REVISION}/warmup.tgz`, token, 1)).toBe(200);
+      expect(await streamUpload(`${server.url}${REVISION}/warmup.tgz`, auth, 1)).toBe(200);
       // Reset the kernel's high-water mark: VmHWM then holds the peak of what follows, missing nothing.
       await writeFile(`/proc/${pid}/clear_refs`, '5');
       const before = await statusKiB(pid, 'VmRSS');
       const statuses = await Promise.all(
-        Array.from({ length: UPLOADS }, (_, i) => upload(`${server.url}${REVISION}/file-${i}.tgz`, token, UPLOAD_MIB)),
+        Array.from({ length: UPLOADS }, (_, i) => streamUpload(`${server.url}${REVISION}/file-${i}.tgz`, auth, UPLOAD_MIB)),
       );
       expect(statuses).toEqual(Array(UPLOADS).fill(200));
       const peak = await statusKiB(pid, 'VmHWM');
