@@ -1,8 +1,7 @@
-import { createConanHandler } from '@cimmeria/core';
-import { serveNode } from '@cimmeria/core/node';
 import { conformanceContract } from '@cimmeria/core/testing';
 import { postgresBackend, s3Backend } from './support/backends.js';
 import { RECORDING, conformanceRegistry } from './support/conformance-registry.js';
+import { nodeHttpTarget } from './support/conformance-targets.js';
 
 // The replay on the other backend combinations (SQLite + fs runs in the other
 // conformance files): S3 answers downloads with 302 to a presigned URL, which
@@ -24,16 +23,16 @@ for (const [name, makeMetadata, makeBlobs] of combinations) {
   conformanceContract(`${name}, over node:http`, RECORDING, async () => {
     const metadata = await makeMetadata();
     const blobs = await makeBlobs();
-    const { registry, dispose } = await conformanceRegistry({
-      ...(metadata && { metadata: metadata.store }),
-      ...(blobs && { blobs: blobs.store }),
-    });
-    const server = await serveNode(createConanHandler(registry));
+    const target = await nodeHttpTarget(
+      await conformanceRegistry({
+        ...(metadata && { metadata: metadata.store }),
+        ...(blobs && { blobs: blobs.store }),
+      }),
+    );
     return {
-      fetch: (path, init) => fetch(`${server.url}${path}`, init),
+      ...target,
       close: async () => {
-        await server.close();
-        await dispose();
+        await target.close();
         await metadata?.dispose();
         await blobs?.dispose();
       },

@@ -1,24 +1,14 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { conanPlugin } from '@cimmeria/adapter-fastify';
+import type { FastifyInstance } from 'fastify';
 import { conformanceContract, type ConformanceTarget } from '@cimmeria/core/testing';
 import { RECORDING, conformanceRegistry } from './support/conformance-registry.js';
+import { fastifyTarget } from './support/conformance-targets.js';
 
 /** A host with its own JSON route, `setup` applied, and the plugin registered under /conan. */
 async function startFastify(setup: (app: FastifyInstance) => void = () => {}): Promise<ConformanceTarget> {
-  const { registry, dispose } = await conformanceRegistry();
-  // Close promptly even if a keep-alive connection turns idle only after close() began.
-  const app = Fastify({ forceCloseConnections: true });
-  setup(app);
-  app.post('/api/echo', async (request) => request.body);
-  await app.register(conanPlugin, { registry, prefix: '/conan' });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return {
-    fetch: (path, init) => fetch(`${url}/conan${path}`, init),
-    close: async () => {
-      await app.close();
-      await dispose();
-    },
-  };
+  return fastifyTarget(await conformanceRegistry(), (app) => {
+    setup(app);
+    app.post('/api/echo', async (request) => request.body);
+  });
 }
 
 // A typical host: Fastify's own JSON and text parsers.

@@ -1,14 +1,11 @@
 import { createServer } from 'node:http';
 import express from 'express';
-import Fastify from 'fastify';
 import { conanRouter } from '@cimmeria/adapter-express';
-import { conanPlugin } from '@cimmeria/adapter-fastify';
 import { ConanServerAuthorizer, createConanHandler } from '@cimmeria/core';
-import { serveNode } from '@cimmeria/core/node';
 import { CONAN1_CONFORMANCE_PERMISSIONS, type Conan1ConformanceTarget } from '@cimmeria/core/testing';
-import { startServe, tempDir } from '../../packages/cli/test/support/cli-process.js';
 import { postgresBackend, s3Backend } from './backends.js';
 import { conformanceRegistry as conan2Registry } from './conformance-registry.js';
+import { fastifyTarget, nodeHttpTarget, standaloneTarget } from './conformance-targets.js';
 import { listen } from './listen.js';
 
 const here = (path: string) => new URL(path, import.meta.url).pathname;
@@ -32,17 +29,7 @@ const fetchHandler: Start = async () => {
   return { fetch: (path, init) => call(`http://cimmeria.test${path}`, init), fetchUrl: call, close: dispose };
 };
 
-const nodeHttp: Start = async () => {
-  const { registry, dispose } = await conformanceRegistry();
-  const server = await serveNode(createConanHandler(registry));
-  return {
-    fetch: (path, init) => fetch(`${server.url}/some/prefix${path}`, init),
-    close: async () => {
-      await server.close();
-      await dispose();
-    },
-  };
-};
+const nodeHttp: Start = async () => nodeHttpTarget(await conformanceRegistry(), '/some/prefix');
 
 const expressApp: Start = async () => {
   const { registry, dispose } = await conformanceRegistry();
@@ -59,45 +46,20 @@ const expressApp: Start = async () => {
   };
 };
 
-const fastifyApp: Start = async () => {
-  const { registry, dispose } = await conformanceRegistry();
-  const app = Fastify({ forceCloseConnections: true });
-  await app.register(conanPlugin, { registry, prefix: '/conan' });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return {
-    fetch: (path, init) => fetch(`${url}/conan${path}`, init),
-    close: async () => {
-      await app.close();
-      await dispose();
-    },
-  };
-};
+const fastifyApp: Start = async () => fastifyTarget(await conformanceRegistry());
 
 /** The built `cimmeria serve`, configured by the recordings' own server.conf. */
-const standalone: Start = async () => {
-  const data = await tempDir('cimmeria-conan1-');
-  const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--data', data.dir, '--conan-server-conf', CONAN1_SERVER_CONF]);
-  return {
-    fetch: (path, init) => fetch(`${serve.url}${path}`, init),
-    close: async () => {
-      const code = await serve.stop();
-      await data.remove();
-      if (code !== 0) throw new Error(`cimmeria serve exited with ${code}:\n${serve.stderr()}`);
-    },
-  };
-};
+const standalone: Start = () => standaloneTarget(CONAN1_SERVER_CONF, 'cimmeria-conan1-');
 
 /** PostgreSQL + S3 (s3rver) over node:http: Conan 1 file bytes go to and come from the object store. */
 const postgresS3: Start = async () => {
   const metadata = await postgresBackend();
   const blobs = await s3Backend('conan1/');
-  const { registry, dispose } = await conformanceRegistry({ metadata: metadata.store, blobs: blobs.store });
-  const server = await serveNode(createConanHandler(registry));
+  const target = await nodeHttpTarget(await conformanceRegistry({ metadata: metadata.store, blobs: blobs.store }));
   return {
-    fetch: (path, init) => fetch(`${server.url}${path}`, init),
+    ...target,
     close: async () => {
-      await server.close();
-      await dispose();
+      await target.close();
       await metadata.dispose();
       await blobs.dispose();
     },
