@@ -8,7 +8,7 @@ import { nameSchema } from '../reference/names.js';
 import { checkRevision, formatRecipe, recipeRefFromSegments, type RecipeRef, type RecipeRevisionRef } from '../reference/references.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
-import { formatTime, json } from '../http/responses.js';
+import { formatTime, json, revisionJson } from '../http/responses.js';
 import { compareConanVersions } from './version-order.js';
 import type { ReadAccess } from './read-access.js';
 
@@ -137,8 +137,7 @@ export async function listRecipes(service: ConanService, access: ReadAccess, url
           version: latest.ref.version,
           user: part(latest.ref.user),
           channel: part(latest.ref.channel),
-          revision: latest.revisions[0]!.revision,
-          time: formatTime(latest.revisions[0]!.timeMicros),
+          ...revisionJson(latest.revisions[0]!),
         },
         versions: list.length,
       },
@@ -159,7 +158,7 @@ export async function recipeDetail(service: ConanService, access: ReadAccess, ra
       user: part(h.ref.user),
       channel: part(h.ref.channel),
       reference: formatRecipe(h.ref),
-      latestRevision: { revision: h.revisions[0]!.revision, time: formatTime(h.revisions[0]!.timeMicros) },
+      latestRevision: revisionJson(h.revisions[0]!),
       revisions: h.revisions.length,
     })),
   });
@@ -175,7 +174,7 @@ export async function recipeRevisions(service: ConanService, access: ReadAccess,
   const revisions = await service.recipeRevisions(access.principal, ref);
   return json({
     reference: formatRecipe(ref),
-    revisions: revisions.map((r) => ({ revision: r.revision, time: formatTime(r.timeMicros) })),
+    revisions: revisions.map(revisionJson),
   });
 }
 
@@ -240,7 +239,7 @@ export async function revisionPackages(service: ConanService, access: ReadAccess
         settings: info.settings,
         options: info.options,
         requires: info.requires,
-        revisions: d.revisions.map((r) => ({ revision: r.revision, time: formatTime(r.timeMicros), files: r.files })),
+        revisions: d.revisions.map((r) => ({ ...revisionJson(r), files: r.files })),
       };
     }),
   });
