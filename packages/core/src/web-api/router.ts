@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AuditActor } from '../metadata/metadata-store.js';
 import { actorOf, type CallContext, type ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
-import { empty, json } from '../http/responses.js';
+import { empty, json, withoutBody } from '../http/responses.js';
 import { jsonErrorResponse } from './errors.js';
 import { readJson } from '../http/json-body.js';
 import { openApiDocument } from './openapi.js';
@@ -186,11 +186,7 @@ export async function handleWebApi(
     const response = await run({ req, service, segments, principal, access: new ReadAccess(service, principal), actor });
     // Answers depend on who asks.
     response.headers.set('cache-control', 'no-store');
-    if (req.request.method === 'HEAD') {
-      void response.body?.cancel();
-      return new Response(null, { status: response.status, headers: response.headers });
-    }
-    return response;
+    return req.request.method === 'HEAD' ? withoutBody(response) : response;
   } catch (error) {
     return jsonErrorResponse(error, onError);
   }
