@@ -62,9 +62,7 @@ function secure(req: WebApiRequest): boolean {
 }
 
 async function login(call: Call): Promise<Response> {
-  const parsed = loginBody.safeParse(await readJson(call.req.request));
-  if (!parsed.success) throw new ConanError('BAD_REQUEST', `Invalid body: ${z.prettifyError(parsed.error)}`);
-  const { username, password } = parsed.data;
+  const { username, password } = await readJson(call.req.request, loginBody);
   const clientAddress = call.req.clientAddress;
   // Throttled, bounded and audited as `conan remote login` is.
   const token = await call.service.authenticate(username, password, clientAddress === undefined ? {} : { clientAddress });
