@@ -16,7 +16,7 @@ import {
 import type { CallContext, ConanService, FileDownload } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { newBlobKey } from '../storage/blob-keys.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 import { hashingStream, type StreamDigest } from '../storage/hashing.js';
 import { FileUrlSigner, type BatchFile, type FileGrant } from './file-url-signer.js';
 import { parseResourcePath, resourcePath } from './resource-path.js';
@@ -292,8 +292,14 @@ export class Conan1Service {
   }
 
   private async readDigest(key: string): Promise<StreamDigest | undefined> {
-    if (!(await this.blobs.stat(digestKey(key)))) return undefined;
-    const { body } = await this.blobs.get(digestKey(key));
+    let body: ReadableStream<Uint8Array>;
+    try {
+      ({ body } = await this.blobs.get(digestKey(key)));
+    } catch (error) {
+      // No digest: the bytes went straight to the object store (or never arrived).
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
     const reading = hashingStream(body as unknown as AsyncIterable<Uint8Array>, this.options.maxTextFileBytes * 4 + 4096, { text: true });
     for await (const _ of reading.stream) {
       // Only the text is wanted.
