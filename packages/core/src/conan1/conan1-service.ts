@@ -9,7 +9,6 @@ import { keepsMd5, keepsText } from '../metadata/revision-content.js';
 import { checkFilePath } from '../reference/file-path.js';
 import {
   formatRecipe,
-  type PackageRevisionRef,
   type RecipeRef,
   type RecipeRevisionRef,
 } from '../reference/references.js';
@@ -62,10 +61,6 @@ export class Conan1Service {
     private readonly options: Conan1ServiceOptions,
   ) {
     this.signer = new FileUrlSigner(options.urlKey, options.urlExpiresInSeconds);
-  }
-
-  get v1Mode(): boolean {
-    return this.options.v1Mode;
   }
 
   private get blobs(): BlobStore {
@@ -351,5 +346,3 @@ function fileUrl(base: string, path: string, token: string): string {
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
-
-export type { PackageRevisionRef };

@@ -178,7 +178,7 @@ export async function recipeRevisions(service: ConanService, access: ReadAccess,
   });
 }
 
-async function visibleRevision(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<RecipeRevisionRef> {
+async function visibleRevision(access: ReadAccess, ref: RecipeRef, revision: string): Promise<RecipeRevisionRef> {
   const revisionRef = { ...ref, revision: checkRevision(revision) };
   await access.require(ref);
   return revisionRef;
@@ -186,7 +186,7 @@ async function visibleRevision(service: ConanService, access: ReadAccess, ref: R
 
 /** `GET .../revisions/{rrev}`: files with sizes, conanfile.py (bounded), metadata files. */
 export async function revisionDetail(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<Response> {
-  const revisionRef = await visibleRevision(service, access, ref, revision);
+  const revisionRef = await visibleRevision(access, ref, revision);
   const [entry, files] = await Promise.all([
     service.metadata.recipeRevision(revisionRef),
     service.metadata.files({ kind: 'recipe', ref: revisionRef }),
@@ -228,7 +228,7 @@ async function readText(service: ConanService, blobKey: string, length: number):
 
 /** `GET .../revisions/{rrev}/packages`: binaries with settings, options and requires from conaninfo.txt. */
 export async function revisionPackages(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<Response> {
-  const revisionRef = await visibleRevision(service, access, ref, revision);
+  const revisionRef = await visibleRevision(access, ref, revision);
   const details = await service.metadata.packageDetails(revisionRef);
   if (!details) throw new ConanError('RECIPE_NOT_FOUND', `Recipe not found: '${formatRecipe(ref)}#${revisionRef.revision}'`);
   return json({
