@@ -9,14 +9,13 @@ import { keepsMd5, keepsText } from '../metadata/revision-content.js';
 import { checkFilePath } from '../reference/file-path.js';
 import {
   formatRecipe,
-  type PackageRevisionRef,
   type RecipeRef,
   type RecipeRevisionRef,
 } from '../reference/references.js';
 import type { CallContext, ConanService, FileDownload } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
 import { newBlobKey } from '../storage/blob-keys.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 import { hashingStream, type StreamDigest } from '../storage/hashing.js';
 import { FileUrlSigner, type BatchFile, type FileGrant } from './file-url-signer.js';
 import { parseResourcePath, resourcePath } from './resource-path.js';
@@ -62,10 +61,6 @@ export class Conan1Service {
     private readonly options: Conan1ServiceOptions,
   ) {
     this.signer = new FileUrlSigner(options.urlKey, options.urlExpiresInSeconds);
-  }
-
-  get v1Mode(): boolean {
-    return this.options.v1Mode;
   }
 
   private get blobs(): BlobStore {
@@ -292,8 +287,14 @@ export class Conan1Service {
   }
 
   private async readDigest(key: string): Promise<StreamDigest | undefined> {
-    if (!(await this.blobs.stat(digestKey(key)))) return undefined;
-    const { body } = await this.blobs.get(digestKey(key));
+    let body: ReadableStream<Uint8Array>;
+    try {
+      ({ body } = await this.blobs.get(digestKey(key)));
+    } catch (error) {
+      // No digest: the bytes went straight to the object store (or never arrived).
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
     const reading = hashingStream(body as unknown as AsyncIterable<Uint8Array>, this.options.maxTextFileBytes * 4 + 4096, { text: true });
     for await (const _ of reading.stream) {
       // Only the text is wanted.
@@ -345,5 +346,3 @@ function fileUrl(base: string, path: string, token: string): string {
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
-
-export type { PackageRevisionRef };

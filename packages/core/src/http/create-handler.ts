@@ -25,18 +25,12 @@ import { NODE_REQUEST_BODY, withDirectBody } from './node-fast-path.js';
 import { parseRange } from './range.js';
 import { requestBody } from './request-body.js';
 import { apiSegments, credentials, searchParams, uploadHeaders } from './request-parsing.js';
-import { empty, json, revisionJson, text } from './responses.js';
+import { empty, json, revisionJson, text, withoutBody } from './responses.js';
 import { handleWebApi, isWebApiPath } from '../web-api/router.js';
 
 /** Operation label of requests no route matches. */
 const UNKNOWN_OPERATION = 'unknown';
 const MANIFEST = 'conanmanifest.txt';
-
-/** The same status and headers, no body: the answer to HEAD. */
-function withoutBody(response: Response): Response {
-  void response.body?.cancel();
-  return new Response(null, { status: response.status, headers: response.headers });
-}
 
 /**
  * A WHATWG fetch handler: the shape every host (node:http, Express, Fastify,

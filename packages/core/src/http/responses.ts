@@ -48,3 +48,9 @@ export function empty(status = 200, headers: Record<string, string> = {}): Respo
   // No body at all (not an empty one): the fetch API refuses a body on 204/304.
   return withDirectBody(new Response(null, { status, headers: { 'content-length': '0', ...headers } }), { kind: 'bytes', data: '' });
 }
+
+/** The same status and headers, no body: the answer to HEAD. */
+export function withoutBody(response: Response): Response {
+  void response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
+}

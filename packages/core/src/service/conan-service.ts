@@ -79,7 +79,8 @@ export interface CallContext {
   clientAddress?: string;
 }
 
-function actorOf(principal: Principal | undefined, context: CallContext | undefined): AuditActor {
+/** Who makes a change, as the audit trail records it: the caller, the API token it used, and where it came from. */
+export function actorOf(principal: Principal | undefined, context: CallContext | undefined): AuditActor {
   return {
     ...(principal ? { user: principal.name } : {}),
     ...(principal?.apiToken === undefined ? {} : { tokenId: principal.apiToken.id }),

@@ -8,7 +8,7 @@ import { nameSchema } from '../reference/names.js';
 import { checkRevision, formatRecipe, recipeRefFromSegments, type RecipeRef, type RecipeRevisionRef } from '../reference/references.js';
 import type { ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
-import { formatTime, json } from '../http/responses.js';
+import { formatTime, json, revisionJson } from '../http/responses.js';
 import { compareConanVersions } from './version-order.js';
 import type { ReadAccess } from './read-access.js';
 
@@ -137,8 +137,7 @@ export async function listRecipes(service: ConanService, access: ReadAccess, url
           version: latest.ref.version,
           user: part(latest.ref.user),
           channel: part(latest.ref.channel),
-          revision: latest.revisions[0]!.revision,
-          time: formatTime(latest.revisions[0]!.timeMicros),
+          ...revisionJson(latest.revisions[0]!),
         },
         versions: list.length,
       },
@@ -159,7 +158,7 @@ export async function recipeDetail(service: ConanService, access: ReadAccess, ra
       user: part(h.ref.user),
       channel: part(h.ref.channel),
       reference: formatRecipe(h.ref),
-      latestRevision: { revision: h.revisions[0]!.revision, time: formatTime(h.revisions[0]!.timeMicros) },
+      latestRevision: revisionJson(h.revisions[0]!),
       revisions: h.revisions.length,
     })),
   });
@@ -175,11 +174,11 @@ export async function recipeRevisions(service: ConanService, access: ReadAccess,
   const revisions = await service.recipeRevisions(access.principal, ref);
   return json({
     reference: formatRecipe(ref),
-    revisions: revisions.map((r) => ({ revision: r.revision, time: formatTime(r.timeMicros) })),
+    revisions: revisions.map(revisionJson),
   });
 }
 
-async function visibleRevision(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<RecipeRevisionRef> {
+async function visibleRevision(access: ReadAccess, ref: RecipeRef, revision: string): Promise<RecipeRevisionRef> {
   const revisionRef = { ...ref, revision: checkRevision(revision) };
   await access.require(ref);
   return revisionRef;
@@ -187,7 +186,7 @@ async function visibleRevision(service: ConanService, access: ReadAccess, ref: R
 
 /** `GET .../revisions/{rrev}`: files with sizes, conanfile.py (bounded), metadata files. */
 export async function revisionDetail(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<Response> {
-  const revisionRef = await visibleRevision(service, access, ref, revision);
+  const revisionRef = await visibleRevision(access, ref, revision);
   const [entry, files] = await Promise.all([
     service.metadata.recipeRevision(revisionRef),
     service.metadata.files({ kind: 'recipe', ref: revisionRef }),
@@ -229,7 +228,7 @@ async function readText(service: ConanService, blobKey: string, length: number):
 
 /** `GET .../revisions/{rrev}/packages`: binaries with settings, options and requires from conaninfo.txt. */
 export async function revisionPackages(service: ConanService, access: ReadAccess, ref: RecipeRef, revision: string): Promise<Response> {
-  const revisionRef = await visibleRevision(service, access, ref, revision);
+  const revisionRef = await visibleRevision(access, ref, revision);
   const details = await service.metadata.packageDetails(revisionRef);
   if (!details) throw new ConanError('RECIPE_NOT_FOUND', `Recipe not found: '${formatRecipe(ref)}#${revisionRef.revision}'`);
   return json({
@@ -240,7 +239,7 @@ export async function revisionPackages(service: ConanService, access: ReadAccess
         settings: info.settings,
         options: info.options,
         requires: info.requires,
-        revisions: d.revisions.map((r) => ({ revision: r.revision, time: formatTime(r.timeMicros), files: r.files })),
+        revisions: d.revisions.map((r) => ({ ...revisionJson(r), files: r.files })),
       };
     }),
   });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { AuditActor } from '../metadata/metadata-store.js';
-import type { ConanService } from '../service/conan-service.js';
+import { actorOf, type CallContext, type ConanService } from '../service/conan-service.js';
 import { ConanError } from '../service/errors.js';
-import { empty, json } from '../http/responses.js';
+import { empty, json, withoutBody } from '../http/responses.js';
 import { jsonErrorResponse } from './errors.js';
 import { readJson } from '../http/json-body.js';
 import { openApiDocument } from './openapi.js';
@@ -62,9 +62,7 @@ function secure(req: WebApiRequest): boolean {
 }
 
 async function login(call: Call): Promise<Response> {
-  const parsed = loginBody.safeParse(await readJson(call.req.request));
-  if (!parsed.success) throw new ConanError('BAD_REQUEST', `Invalid body: ${z.prettifyError(parsed.error)}`);
-  const { username, password } = parsed.data;
+  const { username, password } = await readJson(call.req.request, loginBody);
   const clientAddress = call.req.clientAddress;
   // Throttled, bounded and audited as `conan remote login` is.
   const token = await call.service.authenticate(username, password, clientAddress === undefined ? {} : { clientAddress });
@@ -163,6 +161,7 @@ export async function handleWebApi(
       throw new ConanError('METHOD_NOT_ALLOWED', `Method ${req.request.method} not allowed here; use ${allow}`, { allow });
     }
     const stateChanging = STATE_CHANGING.has(method);
+    const context: CallContext = req.clientAddress === undefined ? {} : { clientAddress: req.clientAddress };
     let principal: Principal | undefined;
     if (req.request.headers.has('authorization')) {
       principal = await req.principalOf();
@@ -172,7 +171,7 @@ export async function handleWebApi(
       if (cookie !== undefined) {
         if (stateChanging) checkCsrf(req.request, req.url, req.trustProxy);
         try {
-          principal = await service.verifyToken(cookie, req.clientAddress === undefined ? {} : { clientAddress: req.clientAddress });
+          principal = await service.verifyToken(cookie, context);
         } catch (error) {
           // An expired or revoked session is no session: the UI asks who is logged in and offers a login.
           if (!(error instanceof ConanError && error.code === 'UNAUTHORIZED')) throw error;
@@ -181,19 +180,11 @@ export async function handleWebApi(
     }
     // Logging in is state-changing too: no page of another site may log a browser in.
     if (segments[0] === 'session') checkOrigin(req.request, req.url, req.trustProxy);
-    const actor: AuditActor = {
-      ...(principal ? { user: principal.name } : {}),
-      ...(principal?.apiToken === undefined ? {} : { tokenId: principal.apiToken.id }),
-      ...(req.clientAddress === undefined ? {} : { address: req.clientAddress }),
-    };
+    const actor = actorOf(principal, context);
     const response = await run({ req, service, segments, principal, access: new ReadAccess(service, principal), actor });
     // Answers depend on who asks.
     response.headers.set('cache-control', 'no-store');
-    if (req.request.method === 'HEAD') {
-      void response.body?.cancel();
-      return new Response(null, { status: response.status, headers: response.headers });
-    }
-    return response;
+    return req.request.method === 'HEAD' ? withoutBody(response) : response;
   } catch (error) {
     return jsonErrorResponse(error, onError);
   }

@@ -44,9 +44,7 @@ export async function revokeToken(service: ConanService, caller: Principal, id: 
 export async function createToken(service: ConanService, caller: Principal, request: Request, actor: AuditActor): Promise<Response> {
   // A token must not mint a broader one.
   if (caller.apiToken) throw new ConanError('FORBIDDEN', 'API tokens cannot create API tokens: log in with a password');
-  const parsed = createTokenBody.safeParse(await readJson(request));
-  if (!parsed.success) throw new ConanError('BAD_REQUEST', `Invalid body: ${z.prettifyError(parsed.error)}`);
-  const { name, scope, pattern, expires } = parsed.data;
+  const { name, scope, pattern, expires } = await readJson(request, createTokenBody);
   const expiresInSeconds = parseTokenLifetime(expires ?? 'never');
   const created = await service.apiTokens.create(caller.name, {
     ...(name === undefined ? {} : { name }),
