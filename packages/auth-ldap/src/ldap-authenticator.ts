@@ -157,13 +157,15 @@ export class LdapAuthenticator implements Authenticator {
     if (!acceptableName(user)) return undefined;
     if (this.options.searchBase === undefined) throw new UserLookupUnsupportedError(LDAP_NO_LOOKUP_MESSAGE);
     return this.withDirectory(async (client) => {
-      if (this.options.startTls) await client.startTLS(this.tlsOptions);
       const entry = await this.findUser(client, user, DISABLED_ATTRIBUTES);
       return entry === undefined || isDisabled(entry) ? undefined : this.principal(client, user, entry.dn);
     });
   }
 
-  /** Runs `work` on a fresh connection within the deadline; directory failures become `UNAVAILABLE`. */
+  /**
+   * Runs `work` on a fresh connection (upgraded with StartTLS when set up so)
+   * within the deadline; directory failures become `UNAVAILABLE`.
+   */
   private async withDirectory<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = new Client({
       url: this.options.url,
@@ -174,7 +176,10 @@ export class LdapAuthenticator implements Authenticator {
       strictDN: false,
     });
     try {
-      const outcome = await withinDeadline(this.timeoutMs, () => work(client));
+      const outcome = await withinDeadline(this.timeoutMs, async () => {
+        if (this.options.startTls) await client.startTLS(this.tlsOptions);
+        return work(client);
+      });
       if (outcome === 'timeout') throw new LdapDeadlineError(this.timeoutMs);
       return outcome.value;
     } catch (error) {
@@ -187,7 +192,6 @@ export class LdapAuthenticator implements Authenticator {
   }
 
   private async login(client: Client, user: string, password: string): Promise<Principal | undefined> {
-    if (this.options.startTls) await client.startTLS(this.tlsOptions);
     const dn = await this.userDn(client, user);
     if (dn === undefined) return undefined;
     try {

@@ -188,13 +188,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
-    try {
-      const info = await stat(this.pathOf(key));
-      return info.isFile() ? { size: info.size } : undefined;
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+    const file = await this.localFile(key);
+    return file && { size: file.size };
   }
 
   async delete(key: string): Promise<void> {

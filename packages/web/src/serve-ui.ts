@@ -108,8 +108,9 @@ export function createWebUi(options: WebUiOptions = {}): WebUiServer {
     serve(request, path) {
       const file = files.get(path);
       if (file) return respond(request, file);
+      if (path === INDEX) return respond(request, indexByDepth[0]!);
       // A missing asset is a 404, not a page: a stale page asking for an old chunk must see it fail.
-      if (path.startsWith('assets/') || path === INDEX) return path === INDEX ? respond(request, indexByDepth[0]!) : notFound();
+      if (path.startsWith('assets/')) return notFound();
       const depth = path.split('/').length - 1;
       if (depth > MAX_PAGE_DEPTH) return notFound();
       return respond(request, indexByDepth[depth]!);

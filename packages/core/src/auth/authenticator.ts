@@ -92,11 +92,6 @@ export class PasswordAuthenticator implements Authenticator {
     const hash = await this.source.getPasswordHash(user);
     return hash === undefined ? undefined : credentialVersionOfHash(hash);
   }
-
-  /** The user, while it has a password hash. */
-  async lookupUser(user: string): Promise<Principal | undefined> {
-    return (await this.source.getPasswordHash(user)) === undefined ? undefined : { name: user };
-  }
 }
 
 /** Users given as a fixed map of name -> scrypt hash (from a config file). */

@@ -97,7 +97,7 @@ export class LoginGuard {
     // would let a guesser test passwords against it for free.
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
     if (retryAfter !== undefined) return this.refuse(retryAfter);
-    const key = createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(password).digest('base64url');
+    const key = this.credentialKey(user, password);
     const cached = remembered ? this.successes.get(key) : undefined;
     if (cached && cached.expires > this.now()) return cached.principal;
 
@@ -133,10 +133,7 @@ export class LoginGuard {
   ): Promise<Principal> {
     const retryAfter = this.throttle.retryAfterSeconds(user, clientAddress);
     if (retryAfter !== undefined) return this.refuse(retryAfter);
-    const flightKey =
-      credential === undefined
-        ? undefined
-        : `with|${createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(credential).digest('base64url')}|${clientAddress ?? ''}`;
+    const flightKey = credential === undefined ? undefined : `with|${this.credentialKey(user, credential)}|${clientAddress ?? ''}`;
     let check = flightKey === undefined ? undefined : this.inFlight.get(flightKey);
     if (!check) {
       const admission = this.throttle.begin(user, clientAddress);
@@ -157,6 +154,11 @@ export class LoginGuard {
     const principal = await check;
     if (!principal) throw new ConanError('UNAUTHORIZED', failure);
     return principal;
+  }
+
+  /** Names `user` + `secret` in the in-memory maps: an HMAC under this process's key, never the secret or a plain hash of it. */
+  private credentialKey(user: string, secret: string): string {
+    return createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(secret).digest('base64url');
   }
 
   private async refuse(retryAfterSeconds: number): Promise<never> {
