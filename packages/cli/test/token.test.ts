@@ -98,6 +98,10 @@ describe('issue 12: cimmeria token', () => {
     const unknown = await token('create', 'nobody');
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toBe('');
+    // A name an object inherits is no user of the configuration either.
+    const inherited = await token('create', 'toString');
+    expect(inherited.code).toBe(1);
+    expect(inherited.stdout).toBe('');
     expect((await runCli(['token', '--help'])).stdout).toContain('Usage: cimmeria token');
   });
 });

@@ -84,7 +84,7 @@ function table(rows: string[][]): string {
  * user's password.
  */
 async function requireUser(user: string, config: CimmeriaConfig, store: MetadataStore, description: string): Promise<void> {
-  if (user in config.users || (await store.getPasswordHash(user)) !== undefined) return;
+  if (Object.hasOwn(config.users, user) || (await store.getPasswordHash(user)) !== undefined) return;
   if (!config.ldap) throw new CommandError(`No user '${user}' in ${description} or the configuration`);
   const failures: unknown[] = [];
   const directory = await ldapAuthenticator(config.ldap, (error) => failures.push(error));

@@ -89,7 +89,7 @@ export async function userCommand(args: string[]): Promise<number> {
         }
         break;
     }
-    if (name !== undefined && name in config.users) {
+    if (name !== undefined && Object.hasOwn(config.users, name)) {
       process.stderr.write(`Note: '${name}' is also defined in the configuration, which is checked first at login.\n`);
     }
     return 0;
