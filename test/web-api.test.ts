@@ -327,7 +327,7 @@ describe.each(metadataBackends)('issue 13: pattern search over mixed-case names 
 
   beforeAll(async () => {
     ({ url, stop } = await serveFreshRegistry('cimmeria-web-api-patterns-', makeBackend));
-    for (const name of ['lib199', 'LIB299', 'Lib19', 'lib1a9', 'lib99', 'zz99', 'mylib', 'LIB5']) await publish(url, `${name}/1.0`, 'r1');
+    for (const name of ['lib199', 'LIB299', 'Lib19', 'lib1a9', 'lib99', 'zz99', 'mylib', 'LIB5', 'kit5']) await publish(url, `${name}/1.0`, 'r1');
     await publish(url, 'lib199/2.0', 'r1');
   });
   afterAll(async () => {
@@ -354,6 +354,10 @@ describe.each(metadataBackends)('issue 13: pattern search over mixed-case names 
     expect(await search(`q=${encodeURIComponent('LIB?')}`, authorization)).toEqual({ names: ['LIB5'], total: 1 });
     expect(await search(`q=${encodeURIComponent('*99')}&perPage=2&page=2`, authorization)).toEqual({ names: ['lib99', 'zz99'], total: 4 });
     expect(await search(`q=${encodeURIComponent('q*9')}`, authorization)).toEqual({ names: [], total: 0 });
+    // The Kelvin sign matches k case-insensitively, as in the Conan search:
+    // the database reads from the literal prefix's ASCII part only.
+    expect(await search(`q=${encodeURIComponent('\u212Ait')}`, authorization)).toEqual({ names: ['kit5'], total: 1 });
+    expect(await search(`q=${encodeURIComponent('\u212A*5')}`, authorization)).toEqual({ names: ['kit5'], total: 1 });
   });
 });
 

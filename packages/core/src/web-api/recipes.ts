@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { parseConaninfo, requiredVersionMatches } from '../metadata/conaninfo.js';
 import type { RecipeHistory } from '../metadata/metadata-store.js';
 import { RECIPE_FILE, isMetadataPath } from '../metadata/revision-content.js';
-import { compileFnmatch, literalPrefix } from '../reference/fnmatch.js';
+import { compileFnmatch } from '../reference/fnmatch.js';
+import { searchNamePrefix } from '../reference/recipe-search.js';
 import { nameSchema } from '../reference/names.js';
 import { checkRevision, formatRecipe, recipeRefFromSegments, type RecipeRef, type RecipeRevisionRef } from '../reference/references.js';
 import type { ConanService } from '../service/conan-service.js';
@@ -90,7 +91,8 @@ export async function listRecipes(service: ConanService, access: ReadAccess, url
   // A plain word is a prefix; a pattern is matched over the whole name.
   const hasWildcard = /[*?[]/.test(q);
   const pattern = hasWildcard ? q : `${q}*`;
-  const prefix = literalPrefix(pattern);
+  // What the database may narrow by: the literal head's ASCII part, as the Conan search does.
+  const prefix = searchNamePrefix(pattern);
   const offset = (page - 1) * perPage;
   let names: string[];
   let total: number;
