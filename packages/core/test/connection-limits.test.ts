@@ -34,6 +34,9 @@ async function connect(server: NodeServer): Promise<{ socket: net.Socket; closed
   const socket = net.connect(server.port, '127.0.0.1');
   sockets.push(socket);
   socket.on('error', () => {});
+  // Read (and drop) what the server sends: Node's own headers timeout may
+  // answer 408 before closing, and unread bytes hold back 'end' and 'close'.
+  socket.resume();
   const opened = Date.now();
   const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - opened)));
   await new Promise<void>((resolve, reject) => {
